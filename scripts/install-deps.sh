@@ -1,0 +1,64 @@
+#!/bin/sh
+# Install the Debian packages a build step needs, and only those missing.
+#
+#   scripts/install-deps.sh [group...]     groups: kernel qemu lib bench all
+#
+# Idempotent and silent when everything is present: each package is checked
+# with dpkg-query first, and apt-get runs only for the ones that are not
+# installed.  Without arguments, "all" is assumed.
+set -eu
+
+group_pkgs() {
+	case $1 in
+	kernel) echo linux-source-6.12 build-essential flex bison bc libelf-dev \
+		     libssl-dev cpio xz-utils git dwarves ;;
+	qemu)   echo qemu-system-x86 busybox-static coreutils ;;
+	lib)    echo liburing-dev libcap-dev clang pkg-config ;;
+	bench)  echo gnuplot-nox ;;
+	all)    for g in kernel qemu lib bench; do group_pkgs "$g"; done ;;
+	*)      echo "install-deps: unknown group '$1' (kernel qemu lib bench all)" >&2
+		exit 2 ;;
+	esac
+}
+
+[ $# -gt 0 ] || set -- all
+
+wanted=
+for g in "$@"; do
+	wanted="$wanted $(group_pkgs "$g")"
+done
+
+missing=
+for p in $wanted; do
+	# "install ok installed" is the only state that means usable.
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case $st in
+	"install ok installed") ;;
+	*) case " $missing " in *" $p "*) ;; *) missing="$missing $p" ;; esac ;;
+	esac
+done
+
+[ -n "$missing" ] || exit 0
+
+echo "==> installing missing packages:$missing"
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null 2>&1 || {
+		echo "install-deps: need root (or sudo) to install:$missing" >&2
+		exit 1
+	}
+	SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+# apt's own output goes to a log that is shown only when something fails.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+# shellcheck disable=SC2086  # word splitting of the package list is intended
+if ! { $SUDO apt-get update -qq &&
+       $SUDO apt-get install -y -q --no-install-recommends $missing; } >"$log" 2>&1
+then
+	cat "$log" >&2
+	echo "install-deps: apt-get failed" >&2
+	exit 1
+fi
+echo "==> packages installed"
