@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: MIT
+/*
+ * /init of the afork test guest.
+ *
+ * Mounts the pseudo filesystems, runs /payload/run under /bin/sh with a
+ * timeout, prints one marker line with the payload's exit status and hands
+ * that status to the host through QEMU's isa-debug-exit device (I/O port
+ * 0xf4): QEMU then exits with (status << 1) | 1, so an exit status of 0 can
+ * never be mistaken for a verdict.  If the port cannot be used the guest
+ * reboots, which -no-reboot turns into a QEMU exit with status 0: the host
+ * reports a missing verdict instead of waiting for its timeout.
+ *
+ * As PID 1 it also reaps every orphan the tests leave behind.
+ *
+ * Kernel command line parameters read here:
+ *   afork.timeout=SECONDS   payload timeout (default 600)
+ *
+ * Built static (gcc -static -Os) by qemu/Makefile.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/io.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define DEBUG_EXIT_PORT		0xf4
+#define DEFAULT_TIMEOUT		600
+#define STATUS_TIMEOUT		124	/* as timeout(1) */
+#define STATUS_NOT_RUN		127	/* as sh for a missing command */
+
+static volatile sig_atomic_t timed_out;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	timed_out = 1;
+}
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("afork-init: ", stdout);
+	vprintf(fmt, ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+	va_end(ap);
+}
+
+static void do_mount(const char *src, const char *dir, const char *type,
+		     const char *opts)
+{
+	mkdir(dir, 0755);
+	if (mount(src, dir, type, MS_NOSUID, opts) && errno != EBUSY)
+		say("mount %s on %s: %s", type, dir, strerror(errno));
+}
+
+/* Console on fds 0-2; the kernel may already have done it. */
+static void setup_console(void)
+{
+	int fd = open("/dev/console", O_RDWR | O_NOCTTY);
+
+	if (fd < 0)
+		return;
+	dup2(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	if (fd > 2)
+		close(fd);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
+/* The value of "afork.timeout=" on the kernel command line, or the default. */
+static unsigned int cmdline_timeout(void)
+{
+	char buf[4096], *p;
+	ssize_t n;
+	int fd = open("/proc/cmdline", O_RDONLY);
+
+	if (fd < 0)
+		return DEFAULT_TIMEOUT;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return DEFAULT_TIMEOUT;
+	buf[n] = '\0';
+	for (p = buf; (p = strstr(p, "afork.timeout=")); p++) {
+		if (p == buf || p[-1] == ' ') {
+			unsigned long t = strtoul(p + 14, NULL, 10);
+
+			return t ? (unsigned int)t : DEFAULT_TIMEOUT;
+		}
+	}
+	return DEFAULT_TIMEOUT;
+}
+
+/* First line of a small /proc file, without the newline ("" if none). */
+static void read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	buf[0] = '\0';
+	if (!f)
+		return;
+	if (fgets(buf, (int)len, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+/* Lockdep clears debug_locks after its first report (or any BUG). */
+static int lockdep_off(void)
+{
+	char line[256];
+	int off = 0;
+	FILE *f = fopen("/proc/lockdep_stats", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, "debug_locks:");
+
+		if (p && strtol(p + 12, NULL, 10) == 0)
+			off = 1;
+	}
+	fclose(f);
+	return off;
+}
+
+static pid_t start_payload(void)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+
+	/* Own session and process group, so a timeout can kill all of it. */
+	setsid();
+	signal(SIGALRM, SIG_DFL);
+	if (chdir("/payload"))
+		chdir("/");
+	setenv("PATH", "/bin:/sbin:/usr/bin:/usr/sbin", 1);
+	setenv("HOME", "/tmp", 1);
+	setenv("TMPDIR", "/tmp", 1);
+	execl("/bin/sh", "sh", "/payload/run", (char *)NULL);
+	say("exec /bin/sh /payload/run: %s", strerror(errno));
+	_exit(STATUS_NOT_RUN);
+}
+
+/* Reap children until the payload has exited or the alarm went off. */
+static int wait_payload(pid_t payload, unsigned int timeout)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };	/* no SA_RESTART */
+	int st;
+
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(timeout);
+	for (;;) {
+		pid_t pid = waitpid(-1, &st, 0);
+
+		if (pid == payload)
+			break;
+		if (pid < 0 && errno == EINTR && timed_out) {
+			say("payload timed out after %u s, killing it", timeout);
+			kill(-payload, SIGKILL);
+			waitpid(payload, &st, 0);
+			alarm(0);
+			return STATUS_TIMEOUT;
+		}
+		if (pid < 0 && errno == ECHILD)
+			return STATUS_NOT_RUN;	/* cannot happen: payload is ours */
+	}
+	alarm(0);
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	say("payload killed by signal %d", WTERMSIG(st));
+	return 128 + WTERMSIG(st);
+}
+
+/* Kill what the payload left running and reap it. */
+static void cleanup(pid_t payload)
+{
+	kill(-payload, SIGKILL);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+static void report_kernel_state(void)
+{
+	char buf[256];
+
+	/* A WARN() taints the kernel ('W'); a lockdep report turns debug_locks off. */
+	read_line("/proc/sys/kernel/tainted", buf, sizeof(buf));
+	if (buf[0] && strcmp(buf, "0"))
+		say("kernel tainted: %s", buf);
+	if (lockdep_off())
+		say("lockdep turned itself off (debug_locks 0): see its report above");
+}
+
+static void send_verdict(int status)
+{
+	/* Only 7 bits survive QEMU's (value << 1) | 1 in an 8-bit exit status. */
+	unsigned int value = status > 127 ? 127 : (unsigned int)status;
+
+	fflush(NULL);
+	sync();
+	if (ioperm(DEBUG_EXIT_PORT, 4, 1) == 0) {
+		outl(value, DEBUG_EXIT_PORT);
+		/* Not reached when the device exists. */
+		say("isa-debug-exit did not stop the machine (no such device?)");
+	} else {
+		say("ioperm(0x%x): %s", DEBUG_EXIT_PORT, strerror(errno));
+	}
+	/* With -no-reboot this ends QEMU with status 0: "no verdict". */
+	reboot(RB_AUTOBOOT);
+	for (;;)
+		pause();
+}
+
+int main(void)
+{
+	unsigned int timeout;
+	pid_t payload;
+	int status;
+
+	do_mount("devtmpfs", "/dev", "devtmpfs", "mode=0755");
+	setup_console();
+	do_mount("proc", "/proc", "proc", NULL);
+	do_mount("sysfs", "/sys", "sysfs", NULL);
+	do_mount("tmpfs", "/tmp", "tmpfs", "mode=1777");
+
+	timeout = cmdline_timeout();
+	say("running /payload/run (timeout %u s)", timeout);
+	payload = start_payload();
+	if (payload < 0) {
+		say("fork: %s", strerror(errno));
+		status = STATUS_NOT_RUN;
+	} else {
+		status = wait_payload(payload, timeout);
+		cleanup(payload);
+	}
+	report_kernel_state();
+	say("payload exit status %d", status);
+	send_verdict(status);
+	return 0;
+}

@@ -1,0 +1,115 @@
+#!/bin/sh
+# Prepare the patched kernel source tree.
+#
+#   qemu/kernel-tree.sh TARBALL SRCDIR PATCHDIR
+#
+# 1. If SRCDIR is not a git repository with a `base` tag, extract TARBALL
+#    (Debian's linux-source-6.12) into it and commit the pristine tree as
+#    `base`.
+# 2. Apply PATCHDIR/0*.patch (the 0000 cover letter excluded) with `git am`,
+#    but only when the series differs from the one applied last time: a hash
+#    of the patch files is kept in SRCDIR/.git/afork-series.
+#
+# The kernel is built out of tree (O=build/kbuild), so the source tree holds
+# no build output and can be reset to `base` freely.  When the series is
+# re-applied, every file whose content comes out identical to before gets
+# its old modification time back, so kbuild recompiles only what really
+# changed and not everything any patch touches.
+set -eu
+
+tarball=$1
+src=$2
+patchdir=$3
+
+# Commits in the build tree need an identity; set it per command so that
+# no global git configuration is needed or changed.
+git_() {
+	git -C "$src" -c user.name="afork build" -c user.email="build@afork.invalid" \
+		-c advice.detachedHead=false "$@"
+}
+
+# --- 1. pristine tree -------------------------------------------------------
+if ! git_ rev-parse -q --verify refs/tags/base >/dev/null 2>&1; then
+	[ -r "$tarball" ] || {
+		echo "kernel-tree: $tarball missing (scripts/install-deps.sh kernel)" >&2
+		exit 1
+	}
+	echo "==> extracting $(basename "$tarball") into ${src#"$PWD"/} (about 1 min)"
+	start=$(date +%s)
+	rm -rf "$src" "$src.tmp"
+	mkdir -p "$src.tmp"
+	tar -xJf "$tarball" -C "$src.tmp" --strip-components=1
+	mv "$src.tmp" "$src"
+	echo "==> committing the pristine tree as tag 'base'"
+	git_ init -q
+	# -f: the tarball may ship files that a .gitignore matches; they are part
+	# of the pristine source and must be tracked, or a reset would lose them.
+	git_ add -f -A .
+	git_ commit -q -m "linux-source-6.12 $(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || echo '(unknown version)')"
+	git_ tag base
+	echo "==> pristine tree ready ($(($(date +%s) - start)) s)"
+fi
+
+# --- 2. the series ----------------------------------------------------------
+# The 0000 file is the cover letter; everything else numbered is a patch.
+patches=
+if [ -d "$patchdir" ]; then
+	for p in "$patchdir"/0*.patch; do
+		[ -e "$p" ] || continue
+		case $(basename "$p") in 0000-*) continue ;; esac
+		patches="$patches $p"
+	done
+fi
+
+# The hash covers names and contents, so renaming or reordering counts too.
+series=$( { for p in $patches; do basename "$p"; cat "$p"; done; } | sha256sum | cut -d' ' -f1)
+stamp=$src/.git/afork-series
+if [ "$(cat "$stamp" 2>/dev/null)" = "$series" ] &&
+   [ -z "$(git_ status --porcelain --untracked-files=no)" ]; then
+	exit 0		# same series, tree untouched: nothing to do
+fi
+
+# Keep a copy of every file the old series touched, with its timestamp.
+keep=$src/.git/afork-keep
+rm -rf "$keep"
+mkdir -p "$keep"
+git_ diff --name-only base HEAD 2>/dev/null | while IFS= read -r f; do
+	[ -f "$src/$f" ] || continue
+	mkdir -p "$keep/$(dirname "$f")"
+	cp -p "$src/$f" "$keep/$f"
+done
+
+rm -f "$stamp"
+git_ am --abort >/dev/null 2>&1 || true
+git_ reset -q --hard base
+# Remove untracked files (e.g. new files of the old series) but leave ignored
+# ones alone; with the out-of-tree build there should be none anyway.
+git_ clean -q -fd
+
+n=0
+for p in $patches; do n=$((n + 1)); done
+if [ "$n" -gt 0 ]; then
+	echo "==> applying $n patch(es) from ${patchdir#"$PWD"/}"
+	for p in $patches; do
+		if ! git_ am -q --3way "$p" >/dev/null 2>"$src/.git/afork-am.err"; then
+			echo "kernel-tree: 'git am' failed on $(basename "$p"):" >&2
+			sed 's/^/    /' "$src/.git/afork-am.err" >&2
+			git_ am --abort >/dev/null 2>&1 || true
+			git_ reset -q --hard base
+			exit 1
+		fi
+		echo "    $(git_ log -1 --format=%s)"
+	done
+else
+	echo "==> no patches in ${patchdir#"$PWD"/}: using the pristine tree"
+fi
+
+# Give unchanged files their old timestamps back (see the header).
+git_ diff --name-only base HEAD | while IFS= read -r f; do
+	if [ -f "$keep/$f" ] && cmp -s "$keep/$f" "$src/$f"; then
+		touch -r "$keep/$f" "$src/$f"
+	fi
+done
+rm -rf "$keep"
+
+echo "$series" >"$stamp"

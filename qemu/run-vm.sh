@@ -1,0 +1,89 @@
+#!/bin/bash
+# Boot the guest kernel with an initramfs and bring its verdict back.
+#
+#   qemu/run-vm.sh --kernel BZIMAGE --initrd CPIO --log LOG [--timeout SECONDS]
+#                  [--append "extra kernel args"]
+#
+# The serial console is written to LOG and streamed to stdout.  The exit
+# status is the payload's, as /init reported it through isa-debug-exit
+# (QEMU exits with (status << 1) | 1), except that:
+#   - no verdict (timeout, QEMU error, guest panic or reboot) fails, and
+#   - any kernel splat in the console log fails (qemu/scan-splats.sh),
+# even when the payload itself passed.
+#
+# Environment: ACCEL=tcg (default) or kvm; QEMU=qemu-system-x86_64;
+# VM_MEM=2G (KASAN's shadow takes an eighth of it); VM_SMP=2.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+kernel= initrd= log= timeout=900 append=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel)  kernel=$2; shift 2 ;;
+	--initrd)  initrd=$2; shift 2 ;;
+	--log)     log=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--append)  append=$2; shift 2 ;;
+	*) echo "run-vm: unknown argument '$1'" >&2; exit 2 ;;
+	esac
+done
+for f in "$kernel" "$initrd"; do
+	[ -r "$f" ] || { echo "run-vm: cannot read '$f'" >&2; exit 2; }
+done
+[ -n "$log" ] || { echo "run-vm: --log is required" >&2; exit 2; }
+mkdir -p "$(dirname "$log")"
+
+accel=${ACCEL:-tcg}
+qemu=${QEMU:-qemu-system-x86_64}
+# Booting a KASAN + lockdep kernel under TCG takes a while; the guest's own
+# payload timeout is $timeout, the host's adds this much for boot and exit.
+boot_margin=180
+
+# panic=-1: a panic reboots at once, and -no-reboot turns that into a QEMU
+# exit without a verdict.  The log is kept at full verbosity so that splats
+# show in it.  afork.timeout is read by /init.
+cmdline="console=ttyS0 panic=-1 afork.timeout=$timeout $append"
+
+echo "==> booting the guest ($accel; kernel log: ${log#"$PWD"/})"
+start=$(date +%s)
+# stdin from /dev/null: QEMU must not put the caller's terminal in raw mode.
+timeout -k 10 $((timeout + boot_margin)) \
+	"$qemu" -accel "$accel" -m "${VM_MEM:-2G}" -smp "${VM_SMP:-2}" \
+	-nodefaults -display none -no-reboot \
+	-serial stdio \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	-kernel "$kernel" -initrd "$initrd" -append "$cmdline" \
+	</dev/null 2>&1 | tee "$log"
+qs=${PIPESTATUS[0]}
+elapsed=$(($(date +%s) - start))
+
+# The guest prints its verdict before writing it to the port; both must
+# agree, so that a QEMU that failed with an odd status (1: bad option) is
+# never taken for a payload status.
+marker=$(grep -a -o 'afork-init: payload exit status [0-9]*' "$log" | tail -n 1)
+reported=${marker##* }
+
+status=
+case $qs in
+124|137)
+	echo "run-vm: FAIL: no verdict, the guest did not finish within $((timeout + boot_margin)) s" >&2 ;;
+0)
+	echo "run-vm: FAIL: no verdict, QEMU exited with 0 (guest panicked or rebooted)" >&2 ;;
+*)
+	if [ $((qs % 2)) -eq 1 ] && [ -n "$reported" ] &&
+	   [ $(((qs - 1) / 2)) -eq $((reported > 127 ? 127 : reported)) ]; then
+		status=$reported
+	else
+		echo "run-vm: FAIL: no verdict, QEMU exited with $qs${marker:+ (guest said: $marker)}" >&2
+	fi ;;
+esac
+
+if ! "$here/scan-splats.sh" "$log"; then
+	echo "run-vm: FAIL: the kernel reported problems (above); full log: $log" >&2
+	exit 1
+fi
+[ -n "$status" ] || exit 1
+# Keep the exit status in the 8-bit range a shell can see.
+[ "$status" -le 255 ] || status=255
+echo "==> guest finished in ${elapsed} s, payload exit status $status"
+exit "$status"

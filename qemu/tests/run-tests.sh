@@ -1,0 +1,143 @@
+#!/bin/sh
+# Tests of the guest runner (make -C qemu selftest).
+#
+#   qemu/tests/run-tests.sh [--unit]
+#
+# Unit tests (no VM): scripts/summary.sh, qemu/split-log.sh and
+# qemu/scan-splats.sh on the canned logs in tests/data/.
+# VM tests (need the kernel built, ~1 min each under TCG): boot payloads
+# from tests/payloads/ and check what the host concludes:
+#   pass     two TAP programs via payload-run.sh: exit 0, summary counts them
+#   fail3    payload exits 3: host exits 3
+#   warn     kernel WARN() via LKDTM: host fails although the payload passed
+#   kasan    use-after-free via LKDTM: KASAN reports, host fails
+#   panic    kernel panic: no verdict, host fails
+#   timeout  payload hangs: /init kills it after TIMEOUT, host exits 124
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+qemu=$(dirname "$here")
+root=$(dirname "$qemu")
+out=$root/build/qemu/selftest
+rm -rf "$out"
+mkdir -p "$out"
+
+fails=0
+pass() { echo "ok   - $*"; }
+fail() { echo "FAIL - $*"; fails=$((fails + 1)); }
+
+# expect WHAT EXPECTED_STATUS ACTUAL_STATUS
+expect() {
+	if [ "$3" -eq "$2" ]; then pass "$1 (status $3)"; else fail "$1: status $3, wanted $2"; fi
+}
+# expect_nonzero WHAT ACTUAL_STATUS
+expect_nonzero() {
+	if [ "$2" -ne 0 ]; then pass "$1 (status $2)"; else fail "$1: status 0, wanted failure"; fi
+}
+# expect_grep WHAT PATTERN FILE
+expect_grep() {
+	if grep -q -- "$2" "$3"; then pass "$1"; else fail "$1: no '$2' in $3"; fi
+}
+
+echo "== unit tests (canned logs)"
+data=$here/data
+
+"$qemu/scan-splats.sh" "$data/clean.log" >"$out/scan-clean.txt" 2>&1
+expect "scan-splats: clean log passes" 0 $?
+"$qemu/scan-splats.sh" "$data/console.log" >"$out/scan-dirty.txt" 2>&1
+expect "scan-splats: log with splats fails" 1 $?
+expect_grep "scan-splats: finds WARNING inside test 'bad'" '\[bad\] .*WARNING: CPU' "$out/scan-dirty.txt"
+expect_grep "scan-splats: finds KASAN mixed into a TAP line" 'BUG: KASAN' "$out/scan-dirty.txt"
+expect_grep "scan-splats: finds the taint reported by /init" 'kernel tainted' "$out/scan-dirty.txt"
+if grep -q 'test talking' "$out/scan-dirty.txt"; then
+	fail "scan-splats: flagged user-space output"
+else
+	pass "scan-splats: ignores user-space 'WARNING:'"
+fi
+expect_grep "scan-splats: counts 4 lines" '4 suspicious' "$out/scan-dirty.txt"
+
+"$qemu/split-log.sh" "$data/console.log" "$out/split"
+expect "split-log: runs" 0 $?
+for t in good bad crashed hung skipall mixedline lost; do
+	[ -f "$out/split/$t.tap" ] || fail "split-log: no $t.tap"
+done
+expect_grep "split-log: rc recorded" '^# rc=139$' "$out/split/crashed.tap"
+expect_grep "split-log: missing END recorded" '^# rc=missing$' "$out/split/lost.tap"
+if grep -q 'random: crng' "$out/split/good.tap"; then
+	fail "split-log: kernel lines left in the TAP"
+else
+	pass "split-log: kernel lines removed"
+fi
+
+"$root/scripts/summary.sh" "$out/split" >"$out/summary.txt" 2>&1
+expect "summary: failures make it exit 1" 1 $?
+last=$(tail -n 1 "$out/summary.txt")
+if [ "$last" = "afork: 6 passed, 4 failed, 2 skipped" ]; then
+	pass "summary: counts ($last)"
+else
+	fail "summary: last line '$last', wanted 'afork: 6 passed, 4 failed, 2 skipped'"
+fi
+expect_grep "summary: names the failing case" 'FAIL  bad: global.second' "$out/summary.txt"
+expect_grep "summary: short program" 'FAIL  crashed: only 1 of 4 results' "$out/summary.txt"
+expect_grep "summary: hung program" 'FAIL  hung: only 0 of 1 results' "$out/summary.txt"
+expect_grep "summary: skip reason" 'SKIP  good: global.second (not today)' "$out/summary.txt"
+expect_grep "summary: whole-program skip" 'SKIP  skipall: no afork syscall here' "$out/summary.txt"
+
+mkdir -p "$out/empty/x"
+: >"$out/empty/x/silent.tap"
+"$root/scripts/summary.sh" "$out/empty" >"$out/summary-empty.txt" 2>&1
+expect "summary: an empty TAP file fails" 1 $?
+expect_grep "summary: empty file named" 'FAIL  silent: no TAP plan' "$out/summary-empty.txt"
+"$root/scripts/summary.sh" "$out/nothing-here" >/dev/null 2>&1
+expect "summary: no TAP files at all fails" 1 $?
+printf 'TAP version 13\n1..1\nok 1 fine\n# rc=0\n' >"$out/empty/x/silent.tap"
+"$root/scripts/summary.sh" "$out/empty" >"$out/summary-ok.txt" 2>&1
+expect "summary: all passing exits 0" 0 $?
+expect_grep "summary: exact last line" '^afork: 1 passed, 0 failed, 0 skipped$' "$out/summary-ok.txt"
+printf 'TAP version 13\n1..1\nok 1 fine\n# rc=139\n' >"$out/empty/x/silent.tap"
+"$root/scripts/summary.sh" "$out/empty" >"$out/summary-rc.txt" 2>&1
+expect "summary: bad exit status without failing line fails" 1 $?
+
+if [ "${1:-}" = --unit ]; then
+	echo "== $fails failure(s)"
+	[ "$fails" -eq 0 ]
+	exit
+fi
+
+echo "== VM tests (one boot each)"
+# vm NAME TIMEOUT: boot payloads/NAME, return the host's exit status.
+vm() {
+	p=$out/payload-$1
+	cp -r "$here/payloads/$1" "$p"
+	[ -e "$p/run" ] || cp "$qemu/payload-run.sh" "$p/run"
+	echo "-- booting payload '$1' (log: build/qemu/selftest/$1.log)"
+	make -s --no-print-directory -C "$qemu" vm-run PAYLOAD="$p" TIMEOUT="$2" \
+		LOG="$out/$1.log" >"$out/$1.out" 2>&1
+}
+
+vm pass 120
+expect "vm: passing payload passes" 0 $?
+"$qemu/split-log.sh" "$out/pass.log" "$out/pass-tap"
+"$root/scripts/summary.sh" "$out/pass-tap" >"$out/pass-summary.txt" 2>&1
+expect_grep "vm: TAP of both programs comes back" '^afork: 3 passed, 0 failed, 1 skipped$' "$out/pass-summary.txt"
+
+vm fail3 120
+expect "vm: payload status 3 reaches the host" 3 $?
+
+vm warn 120
+expect_nonzero "vm: WARN() fails a passing payload" $?
+expect_grep "vm: the WARNING is reported" 'scan-splats: .*WARNING:' "$out/warn.out"
+
+vm kasan 120
+expect_nonzero "vm: KASAN report fails a passing payload" $?
+expect_grep "vm: the KASAN report is shown" 'scan-splats: .*KASAN' "$out/kasan.out"
+
+vm panic 120
+expect_nonzero "vm: panic fails the run" $?
+expect_grep "vm: missing verdict is reported" 'no verdict' "$out/panic.out"
+
+vm timeout 10
+expect "vm: hung payload is killed by /init and reported as 124" 124 $?
+
+echo "== $fails failure(s)"
+[ "$fails" -eq 0 ]
