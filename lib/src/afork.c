@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The public entry points: afork(), aforkx(), afork_emulated(),
+ * afork_start*() and the handle's accessors.  errno is set here and only
+ * here; everything below returns -errno.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "internal.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+#define KNOWN_FLAGS ((int)(AFORK_NOSIGCHLD | AFORK_WAITPID))
+#define KNOWN_OPTIONS (AFORK_OPT_PIDFD | AFORK_OPT_RELEASE_FD | AFORK_OPT_SIGMASK)
+
+static int fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+/* Copy a size-versioned struct afork_opts, as clone3 does its args. */
+static int copy_opts(struct afork_opts *dst, const struct afork_opts *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	if (!src)
+		return 0;
+	if (src->size < AFORK_OPTS_SIZE_VER0)
+		return -EINVAL;
+	if (src->size > sizeof(*dst)) {
+		const unsigned char *p = (const unsigned char *)src;
+		size_t i;
+
+		if (src->size > 4096)
+			return -E2BIG;
+		for (i = sizeof(*dst); i < src->size; i++)
+			if (p[i])
+				return -E2BIG;
+	}
+	memcpy(dst, src, sizeof(*dst));
+	return 0;
+}
+
+static int start(struct afork_child **childp, const struct afork_opts *uopts,
+		 int (*fn)(void *), int (*fn_ctx)(struct afork_ctx *, void *),
+		 void *arg, void (*cb)(pid_t, void *), int emulated)
+{
+	struct afork_opts opts;
+	struct afork_child *c;
+	size_t stack_size;
+	int backend, r, err;
+
+	if (!fn && !fn_ctx)
+		return -EINVAL;
+	r = copy_opts(&opts, uopts);
+	if (r)
+		return r;
+	if (opts.flags & ~KNOWN_FLAGS || opts.options & ~KNOWN_OPTIONS)
+		return -EINVAL;
+	if (opts.stack_size) {
+		stack_size = afork__pool_round(opts.stack_size);
+		if (!stack_size)
+			return -EINVAL;
+	}
+	backend = emulated ? AFORK_BACKEND_VFORK : afork__backend_get();
+	if (backend < 0)
+		return backend;
+	if (!opts.stack_size)
+		stack_size = afork__pool_default_stack();
+
+	c = afork__pool_get(stack_size, &err);
+	if (!c)
+		return -err;
+	c->fn = fn;
+	c->fn_ctx = fn_ctx;
+	c->arg = arg;
+	c->backend = backend;
+	if (opts.options & AFORK_OPT_SIGMASK)
+		memcpy(&c->child_mask, &opts.sigmask, sizeof(c->child_mask));
+
+	if (emulated) {
+		c->vf_cb = cb;
+		c->child_mask = afork__current_mask();
+		r = afork__vfork_submit(c);
+	} else {
+		switch (backend) {
+		case AFORK_BACKEND_SYSCALL:
+			r = afork__syscall_start(c, opts.flags, opts.options);
+			break;
+		case AFORK_BACKEND_CLONE3:
+		case AFORK_BACKEND_CLONE:
+			r = afork__clone_start(c, opts.flags, opts.options,
+					       backend == AFORK_BACKEND_CLONE);
+			break;
+		default:
+			r = afork__vfork_start(c, opts.flags, opts.options);
+			break;
+		}
+	}
+	if (r < 0) {
+		afork__pool_put(c);
+		return r;
+	}
+	if (childp) {
+		*childp = c;
+		return 0;
+	}
+	r = emulated ? 0 : c->pid;
+	afork__pool_disown(c);
+	return r;
+}
+
+AFORK_API pid_t afork(int (*fn)(void *), void *arg)
+{
+	int r = start(NULL, NULL, fn, NULL, arg, NULL, 0);
+
+	return r < 0 ? fail(-r) : r;
+}
+
+AFORK_API pid_t aforkx(int flags, int (*fn)(void *), void *arg)
+{
+	struct afork_opts opts;
+	int r;
+
+	afork_opts_init(&opts);
+	opts.flags = flags;
+	r = start(NULL, &opts, fn, NULL, arg, NULL, 0);
+	return r < 0 ? fail(-r) : r;
+}
+
+AFORK_API int afork_emulated(int (*fn)(void *), void *arg,
+			     void (*cb)(pid_t pid, void *arg))
+{
+	int r = start(NULL, NULL, fn, NULL, arg, cb, 1);
+
+	return r < 0 ? fail(-r) : 0;
+}
+
+AFORK_API int afork_start(struct afork_child **childp,
+			  const struct afork_opts *opts,
+			  int (*fn)(void *), void *arg)
+{
+	int r;
+
+	if (!childp || !fn)
+		return fail(EINVAL);
+	r = start(childp, opts, fn, NULL, arg, NULL, 0);
+	return r < 0 ? fail(-r) : 0;
+}
+
+AFORK_API int afork_start_ctx(struct afork_child **childp,
+			      const struct afork_opts *opts,
+			      int (*fn)(struct afork_ctx *, void *), void *arg)
+{
+	int r;
+
+	if (!childp || !fn)
+		return fail(EINVAL);
+	r = start(childp, opts, NULL, fn, arg, NULL, 0);
+	return r < 0 ? fail(-r) : 0;
+}
+
+AFORK_API pid_t afork_pid(const struct afork_child *c)
+{
+	return c ? c->pid : fail(EINVAL);
+}
+
+AFORK_API int afork_pidfd(const struct afork_child *c)
+{
+	return c ? c->pidfd : fail(EINVAL);
+}
+
+AFORK_API int afork_take_pidfd(struct afork_child *c)
+{
+	int fd;
+
+	if (!c)
+		return fail(EINVAL);
+	fd = c->pidfd;
+	if (fd < 0)
+		return -1;
+	if (fd == c->release_fd) {
+		/* The pidfd is also the release fd: the handle keeps its own. */
+		fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		return fd;
+	}
+	c->pidfd = -1;
+	return fd;
+}
+
+AFORK_API int afork_released(const struct afork_child *c)
+{
+	if (!c)
+		return fail(EINVAL);
+	return afork__load(&c->release) == 0;
+}
+
+AFORK_API const volatile uint32_t *afork_release_word(const struct afork_child *c)
+{
+	if (!c) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return &c->release;
+}
+
+AFORK_API int afork_wait_release(struct afork_child *c, int timeout_ms)
+{
+	struct timespec now, end, rel;
+	int slept = 0;
+	uint32_t v;
+
+	if (!c)
+		return fail(EINVAL);
+	if (timeout_ms > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &end);
+		end.tv_sec += timeout_ms / 1000;
+		end.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+		if (end.tv_nsec >= 1000000000) {
+			end.tv_sec++;
+			end.tv_nsec -= 1000000000;
+		}
+	}
+	while ((v = afork__load(&c->release)) != 0) {
+		if (timeout_ms == 0)
+			return fail(ETIMEDOUT);
+		if (timeout_ms > 0) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			rel.tv_sec = end.tv_sec - now.tv_sec;
+			rel.tv_nsec = end.tv_nsec - now.tv_nsec;
+			if (rel.tv_nsec < 0) {
+				rel.tv_sec--;
+				rel.tv_nsec += 1000000000;
+			}
+			if (rel.tv_sec < 0)
+				return fail(ETIMEDOUT);
+		}
+		sys_futex_wait(&c->release, v, timeout_ms > 0 ? &rel : NULL);
+		slept = 1;
+	}
+	/* CLONE_CHILD_CLEARTID wakes one waiter only: pass it on. */
+	if (slept)
+		sys_futex_wake(&c->release, INT_MAX);
+	return 0;
+}
+
+AFORK_API int afork_release_pollfd(const struct afork_child *c,
+				   struct pollfd *pfd)
+{
+	if (!c || !pfd || c->release_fd < 0)
+		return fail(EINVAL);
+	pfd->fd = c->release_fd;
+	pfd->events = c->release_events;
+	pfd->revents = 0;
+	return 0;
+}
+
+AFORK_API int afork_exec_errno(const struct afork_child *c)
+{
+	if (!c)
+		return fail(EINVAL);
+	if (afork__load(&c->release) != 0)
+		return fail(EBUSY);
+	return c->exec_errno;
+}
+
+AFORK_API int afork_error_step(const struct afork_child *c)
+{
+	if (!c)
+		return fail(EINVAL);
+	if (afork__load(&c->release) != 0)
+		return fail(EBUSY);
+	return c->error_step;
+}
+
+static int status_of(const siginfo_t *si)
+{
+	switch (si->si_code) {
+	case CLD_EXITED:
+		return (si->si_status & 0xff) << 8;
+	case CLD_KILLED:
+		return si->si_status & 0x7f;
+	case CLD_DUMPED:
+		return (si->si_status & 0x7f) | 0x80;
+	}
+	return 0;
+}
+
+AFORK_API pid_t afork_wait(struct afork_child *c, int *status, int options)
+{
+	long r = -ENOSYS;
+	int st = 0;
+
+	if (!c || options & ~WNOHANG)
+		return fail(EINVAL);
+	if (c->reaped || c->foreign)
+		return fail(ECHILD);
+	if (c->pidfd >= 0) {
+		siginfo_t si;
+
+		memset(&si, 0, sizeof(si));
+		r = sys_waitid(P_PIDFD, c->pidfd, &si,
+			       WEXITED | __WALL | options);
+		if (r == 0) {
+			if (si.si_pid == 0)
+				return 0;	/* WNOHANG, still running */
+			st = status_of(&si);
+			r = si.si_pid;
+		}
+	}
+	if (r == -ENOSYS || r == -EINVAL)	/* no P_PIDFD before 5.4 */
+		r = sys_wait4(c->pid, &st, __WALL | options);
+	if (r < 0)
+		return fail((int)-r);
+	if (r == 0)
+		return 0;
+	c->reaped = 1;
+	if (status)
+		*status = st;
+	return (pid_t)r;
+}
+
+AFORK_API void afork_free(struct afork_child *c)
+{
+	if (!c)
+		return;
+	if (c->pidfd >= 0 && c->pidfd != c->release_fd)
+		sys_close(c->pidfd);
+	c->pidfd = -1;
+	if (c->release_fd >= 0) {
+		/* The vfork worker writes to its eventfd until release. */
+		if (c->backend == AFORK_BACKEND_VFORK &&
+		    afork__load(&c->release) != 0)
+			c->release_fd_deferred = 1;
+		else {
+			sys_close(c->release_fd);
+			c->release_fd = -1;
+		}
+	}
+	afork__pool_disown(c);
+}
+
+AFORK_API const char *afork_version(void)
+{
+#define AFORK_STR2(x) #x
+#define AFORK_STR(x) AFORK_STR2(x)
+	return AFORK_STR(AFORK_VERSION_MAJOR) "." AFORK_STR(AFORK_VERSION_MINOR)
+	       "." AFORK_STR(AFORK_VERSION_PATCH);
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Child trampolines for libafork on x86-64.
+ *
+ * A child that shares the parent's memory cannot be started from C: it
+ * returns from the system call on a different stack, so the compiler's
+ * frame is meaningless there.  These two routines keep everything the child
+ * needs in registers, start it on its own stack, call the C entry and turn
+ * its return value into an exit status.
+ *
+ * long afork__tramp(long nr, const long args[6], int (*fn)(void *), void *ctx)
+ *
+ *	Issues system call @nr with the six arguments in @args (clone, clone3
+ *	or afork, all of which start the child at the stack pointer they were
+ *	given with the other registers as in the parent).  The parent gets the
+ *	system call's return value (a pid or -errno).  The child aligns its
+ *	stack, calls fn(ctx) and exits the process with its return value.
+ *	%r12/%r13 carry fn and ctx across the system call: the kernel copies
+ *	them into the child, and the parent restores its own.
+ *
+ * void afork__switch_stack(void *ctx, int (*fn)(void *), void *stack_top)
+ *
+ *	Used by the child of vfork(): moves to @stack_top, calls fn(ctx) and
+ *	exits the process with its return value.  Never returns.
+ */
+
+	.text
+
+	.globl	afork__tramp
+	.hidden	afork__tramp
+	.type	afork__tramp, @function
+	.p2align 4
+afork__tramp:
+	.cfi_startproc
+	pushq	%r12
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %r12, 0
+	pushq	%r13
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %r13, 0
+	movq	%rdx, %r12		/* fn */
+	movq	%rcx, %r13		/* ctx */
+	movq	%rdi, %rax		/* system call number */
+	movq	0(%rsi), %rdi
+	movq	16(%rsi), %rdx
+	movq	24(%rsi), %r10
+	movq	32(%rsi), %r8
+	movq	40(%rsi), %r9
+	movq	8(%rsi), %rsi
+	syscall
+	testq	%rax, %rax
+	jz	1f
+	popq	%r13
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %r13
+	popq	%r12
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %r12
+	ret
+1:
+	/* The child, on its new stack: nothing to unwind to. */
+	.cfi_undefined %rip
+	xorl	%ebp, %ebp
+	andq	$-16, %rsp
+	movq	%r13, %rdi
+	call	*%r12
+	movl	%eax, %edi
+	movl	$231, %eax		/* exit_group */
+	syscall
+	hlt
+	.cfi_endproc
+	.size	afork__tramp, .-afork__tramp
+
+	.globl	afork__switch_stack
+	.hidden	afork__switch_stack
+	.type	afork__switch_stack, @function
+	.p2align 4
+afork__switch_stack:
+	.cfi_startproc
+	.cfi_undefined %rip
+	movq	%rdx, %rsp
+	andq	$-16, %rsp
+	xorl	%ebp, %ebp
+	call	*%rsi
+	movl	%eax, %edi
+	movl	$231, %eax		/* exit_group */
+	syscall
+	hlt
+	.cfi_endproc
+	.size	afork__switch_stack, .-afork__switch_stack
+
+	.section .note.GNU-stack, "", @progbits

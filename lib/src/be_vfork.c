@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Backend: the seed's portable emulation, worker threads that vfork().
+ *
+ * vfork() suspends only the calling thread, so a pool of worker threads can
+ * vfork on behalf of callers that go on at once.  The workers exist ahead of
+ * demand (they are started when the queue is longer than the number of idle
+ * workers, up to VF_MAX_WORKERS, and exit after VF_IDLE_SEC idle), but each
+ * vforks only when it takes a job.  The seed also vforks ahead of demand;
+ * we do not, because a vfork child gets a copy of the fd table, cwd and
+ * umask of the moment it is created: a pre-vforked child would miss every
+ * descriptor the caller opened since (the pipe of a popen(), say).
+ *
+ * Hand-off: the caller queues the job (its struct afork_child) and, for a
+ * pid-returning afork, waits on the futex word vf_state.  The worker blocks
+ * every signal and vforks; the child publishes its pid in vf_state, wakes
+ * the caller, moves to the job's stack, resets its caught handlers, installs
+ * the caller's mask and runs the job.  When vfork() returns in the worker
+ * the child has exec'd or exited: the worker signals the release fd,
+ * clears and wakes the release word, and runs the callback of an
+ * afork_emulated() job.
+ *
+ * The child runs with the worker's TLS, not the caller's.  It is the
+ * child of the worker thread (PR_SET_PDEATHSIG fires when that worker
+ * exits).  AFORK_NOSIGCHLD and AFORK_WAITPID cannot be honoured: vfork()
+ * children always signal SIGCHLD and are visible to wait(-1).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define VF_MAX_WORKERS 256
+#define VF_IDLE_SEC 2
+#define VF_WORKER_STACK (256 * 1024)
+
+static pthread_mutex_t vf_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t vf_cv;
+static pthread_once_t vf_once = PTHREAD_ONCE_INIT;
+static struct afork_child *q_head, *q_tail;
+static unsigned int q_len, n_workers, n_idle;
+
+static void vf_init(void)
+{
+	pthread_condattr_t a;
+
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(&vf_cv, &a);
+	pthread_condattr_destroy(&a);
+}
+
+void afork__atfork_vfork(int phase)
+{
+	pthread_once(&vf_once, vf_init);
+	switch (phase) {
+	case AFORK_ATFORK_PREPARE:
+		pthread_mutex_lock(&vf_lock);
+		break;
+	case AFORK_ATFORK_PARENT:
+		pthread_mutex_unlock(&vf_lock);
+		break;
+	case AFORK_ATFORK_CHILD:
+		/* No worker thread survives fork(); queued jobs were theirs. */
+		pthread_mutex_init(&vf_lock, NULL);
+		vf_init();
+		q_head = q_tail = NULL;
+		q_len = n_workers = n_idle = 0;
+		break;
+	}
+}
+
+static void run_job(struct afork_child *c)
+{
+	uint64_t all = ~0ull, old = 0;
+	void (*cb)(pid_t, void *);
+	uint64_t one = 1;
+	void *arg;
+	pid_t pid;
+	int err = 0;
+
+	sys_sigprocmask(SIG_SETMASK, &all, &old);
+	pid = vfork();
+	if (pid == 0) {
+		c->vf_pid = (pid_t)sys_getpid();
+		afork__store(&c->vf_state, VF_STARTED);
+		sys_futex_wake(&c->vf_state, INT_MAX);
+		afork__switch_stack(c, afork__child_entry, c);
+	}
+	if (pid < 0)
+		err = errno;
+	sys_sigprocmask(SIG_SETMASK, &old, NULL);
+
+	cb = c->vf_cb;
+	arg = c->arg;
+	if (pid < 0) {
+		if (cb) {
+			/* afork_emulated(): nobody waits, the pool collects. */
+			afork__store(&c->release, 0);
+			cb(-err, arg);
+		} else {
+			c->vf_err = err;
+			afork__store(&c->vf_state, VF_FAILED);
+			sys_futex_wake(&c->vf_state, INT_MAX);
+		}
+		return;
+	}
+	if (afork__load(&c->vf_state) == VF_QUEUED) {
+		/* Killed before it could say so. */
+		c->vf_pid = pid;
+		afork__store(&c->vf_state, VF_STARTED);
+		sys_futex_wake(&c->vf_state, INT_MAX);
+	}
+	if (c->release_fd >= 0)
+		sys_write(c->release_fd, &one, sizeof(one));
+	/* Last touch of the record: the pool may reuse it from here on. */
+	afork__store(&c->release, 0);
+	sys_futex_wake(&c->release, INT_MAX);
+	if (cb)
+		cb(pid, arg);
+}
+
+static void *worker(void *unused)
+{
+	struct afork_child *c;
+	struct timespec ts;
+
+	(void)unused;
+	pthread_mutex_lock(&vf_lock);
+	for (;;) {
+		while (!q_head) {
+			int r;
+
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_sec += VF_IDLE_SEC;
+			n_idle++;
+			r = pthread_cond_timedwait(&vf_cv, &vf_lock, &ts);
+			n_idle--;
+			if (r == ETIMEDOUT && !q_head) {
+				n_workers--;
+				pthread_mutex_unlock(&vf_lock);
+				return NULL;
+			}
+		}
+		c = q_head;
+		q_head = c->vf_next;
+		if (!q_head)
+			q_tail = NULL;
+		q_len--;
+		pthread_mutex_unlock(&vf_lock);
+		run_job(c);
+		pthread_mutex_lock(&vf_lock);
+	}
+}
+
+static int start_worker(void)
+{
+	sigset_t all, old;
+	pthread_attr_t a;
+	pthread_t t;
+	int r;
+
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&a, VF_WORKER_STACK);
+	/* Workers never take the application's signals. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(&t, &a, worker, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&a);
+	return r;
+}
+
+int afork__vfork_submit(struct afork_child *c)
+{
+	int spawn = 0, r;
+
+	pthread_once(&vf_once, vf_init);
+	c->reset_handlers = 1;
+	c->set_mask = 1;
+	c->vf_state = VF_QUEUED;
+	c->vf_next = NULL;
+
+	pthread_mutex_lock(&vf_lock);
+	if (q_tail)
+		q_tail->vf_next = c;
+	else
+		q_head = c;
+	q_tail = c;
+	q_len++;
+	if (q_len > n_idle && n_workers < VF_MAX_WORKERS) {
+		n_workers++;
+		spawn = 1;
+	}
+	pthread_cond_signal(&vf_cv);
+	pthread_mutex_unlock(&vf_lock);
+	if (!spawn)
+		return 0;
+
+	r = start_worker();
+	if (!r)
+		return 0;
+	pthread_mutex_lock(&vf_lock);
+	n_workers--;
+	if (n_workers == 0) {
+		/* Nobody will ever run it: take it back if still queued. */
+		struct afork_child **pp;
+
+		for (pp = &q_head; *pp; pp = &(*pp)->vf_next) {
+			if (*pp == c) {
+				*pp = c->vf_next;
+				if (q_tail == c) {
+					struct afork_child *t = q_head;
+
+					while (t && t->vf_next)
+						t = t->vf_next;
+					q_tail = t;
+				}
+				q_len--;
+				pthread_mutex_unlock(&vf_lock);
+				return -EAGAIN;
+			}
+		}
+	}
+	pthread_mutex_unlock(&vf_lock);
+	return 0;
+}
+
+int afork__vfork_start(struct afork_child *c, int flags, unsigned int options)
+{
+	uint32_t s;
+	int r;
+
+	(void)flags;	/* cannot be honoured, see above */
+	c->backend = AFORK_BACKEND_VFORK;
+	if (!(options & AFORK_OPT_SIGMASK))
+		c->child_mask = afork__current_mask();
+	if (options & AFORK_OPT_RELEASE_FD) {
+		r = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (r < 0)
+			return -errno;
+		c->release_fd = r;
+		c->release_events = POLLIN;
+	}
+	r = afork__vfork_submit(c);
+	if (r < 0)
+		goto fail;
+	while ((s = afork__load(&c->vf_state)) == VF_QUEUED)
+		sys_futex_wait(&c->vf_state, VF_QUEUED, NULL);
+	if (s == VF_FAILED) {
+		r = -c->vf_err;
+		goto fail;
+	}
+	c->pid = c->vf_pid;
+	if (options & AFORK_OPT_PIDFD) {
+		long fd = sys_pidfd_open(c->pid, 0);
+
+		c->pidfd = fd >= 0 ? (int)fd : -1;
+	}
+	return 0;
+fail:
+	if (c->release_fd >= 0)
+		sys_close(c->release_fd);
+	c->release_fd = -1;
+	return r;
+}

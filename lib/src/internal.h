@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libafork internals: the per-child record shared with the child, and the
+ * interfaces between the library's files.  Everything here is hidden from
+ * the shared library's symbol table (-fvisibility=hidden plus the version
+ * script); public functions are marked AFORK_API.
+ */
+#ifndef AFORK_INTERNAL_H
+#define AFORK_INTERNAL_H
+
+#include <afork.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "sys.h"
+
+#define AFORK_API __attribute__((visibility("default")))
+
+/*
+ * One per child, at the top of the child's stack mapping:
+ *
+ *	[guard page][stack ... stack_size bytes][struct afork_child, page aligned]
+ *
+ * The child's stack ends right below this record.  The parent's handle
+ * (struct afork_child *) and the child's context (struct afork_ctx *) are
+ * both pointers to it.  It lives until the child has released the address
+ * space and nobody holds the handle any more; only then does the pool
+ * reuse or unmap it.
+ */
+struct afork_child {
+	/* Read by the child; the parent does not change them until release. */
+	int (*fn)(void *);
+	int (*fn_ctx)(struct afork_ctx *, void *);
+	void *arg;
+	uint64_t child_mask;		/* kernel sigset for the child */
+	unsigned char reset_handlers;	/* child resets caught handlers */
+	unsigned char set_mask;		/* child installs child_mask */
+
+	/* Written by the child or the kernel. */
+	uint32_t release;		/* != 0 until release, futex word */
+	int exec_errno;			/* afork_ctx_*(), read after release */
+	int error_step;
+
+	/* vfork backend: hand-off between caller, worker and child. */
+	uint32_t vf_state;		/* VF_*, futex word */
+	pid_t vf_pid;
+	int vf_err;
+	void (*vf_cb)(pid_t, void *);
+	struct afork_child *vf_next;
+
+	/* Parent side only. */
+	struct afork_child *next, *prev;	/* pool list links */
+	void *map;
+	size_t map_size;
+	size_t stack_size;
+	unsigned char in_use;		/* on the busy list */
+	unsigned char owned;		/* a handle exists */
+	unsigned char foreign;		/* inherited through fork() */
+	unsigned char reaped;
+	int backend;
+	pid_t pid;
+	int pidfd;
+	int release_fd;			/* see afork_release_pollfd() */
+	short release_events;
+	unsigned char release_fd_deferred;	/* close when recycled */
+};
+
+enum { VF_QUEUED = 0, VF_STARTED = 1, VF_FAILED = 2 };
+
+#define AFORK_RELEASE_PENDING 0xffffffffu	/* release word before the kernel's TID */
+
+/* Stack sizes the pool accepts. */
+#define AFORK_STACK_MIN (16u * 1024)
+#define AFORK_STACK_MAX (1024ul * 1024 * 1024)
+#define AFORK_STACK_DEFAULT (64u * 1024)
+
+/* init.c: process-wide initialisation (environment, pthread_atfork). */
+void afork__init(void);
+
+/* backend.c */
+int afork__backend_get(void);		/* AFORK_BACKEND_* or -errno */
+int afork__clone3_failed(void);		/* switch clone3 -> legacy; 1 if switched */
+void afork__atfork_backend(int phase);
+
+/* pool.c */
+struct afork_child *afork__pool_get(size_t stack_size, int *err);
+void afork__pool_put(struct afork_child *c);	/* never started a child */
+void afork__pool_disown(struct afork_child *c);	/* the handle is gone */
+size_t afork__pool_default_stack(void);
+size_t afork__pool_round(size_t size);		/* 0 if out of range */
+void afork__pool_env(void);
+void afork__atfork_pool(int phase);
+
+static inline void *afork__stack_base(struct afork_child *c)
+{
+	return (char *)c - c->stack_size;
+}
+
+/* child.c: the child's C entry, called by the trampoline. */
+int afork__child_entry(void *c);
+void afork__sigreset_all(void);
+
+/* arch/<arch>/trampoline.S */
+long afork__tramp(long nr, const long args[6], int (*fn)(void *), void *ctx);
+__attribute__((noreturn))
+void afork__switch_stack(void *ctx, int (*fn)(void *), void *stack_top);
+
+/* be_syscall.c, be_clone.c, be_vfork.c: start the prepared child. */
+int afork__syscall_probe(void);
+int afork__syscall_start(struct afork_child *c, int flags, unsigned int options);
+int afork__clone3_probe(void);
+int afork__clone_start(struct afork_child *c, int flags, unsigned int options,
+		       int legacy);
+int afork__vfork_start(struct afork_child *c, int flags, unsigned int options);
+int afork__vfork_submit(struct afork_child *c);
+void afork__atfork_clone(int phase);
+void afork__atfork_vfork(int phase);
+
+enum { AFORK_ATFORK_PREPARE, AFORK_ATFORK_PARENT, AFORK_ATFORK_CHILD };
+
+/* The caller's signal mask as the kernel sees it. */
+static inline uint64_t afork__current_mask(void)
+{
+	uint64_t m = 0;
+
+	sys_sigprocmask(SIG_BLOCK, NULL, &m);
+	return m;
+}
+
+static inline uint32_t afork__load(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline void afork__store(uint32_t *p, uint32_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+#endif /* AFORK_INTERNAL_H */
