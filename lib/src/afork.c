@@ -324,6 +324,13 @@ AFORK_API pid_t afork_wait(struct afork_child *c, int *status, int options)
 	c->reaped = 1;
 	if (status)
 		*status = st;
+	/*
+	 * Reaped implies released, but the vfork worker clears the release
+	 * word only when it runs again after the child's exit: wait for it
+	 * so that afork_released() and the pool agree with the caller.
+	 */
+	if (c->backend == AFORK_BACKEND_VFORK)
+		afork_wait_release(c, -1);
 	return (pid_t)r;
 }
 

@@ -89,6 +89,9 @@ static void run_job(struct afork_child *c)
 		c->vf_pid = (pid_t)sys_getpid();
 		afork__store(&c->vf_state, VF_STARTED);
 		sys_futex_wake(&c->vf_state, INT_MAX);
+		/* Stay alive until the caller has its pidfd. */
+		while (afork__load(&c->vf_hold))
+			sys_futex_wait(&c->vf_hold, 1, NULL);
 		afork__switch_stack(c, afork__child_entry, c);
 	}
 	if (pid < 0)
@@ -183,7 +186,7 @@ int afork__vfork_submit(struct afork_child *c)
 	pthread_once(&vf_once, vf_init);
 	c->reset_handlers = 1;
 	c->set_mask = 1;
-	c->vf_state = VF_QUEUED;
+	afork__store(&c->vf_state, VF_QUEUED);
 	c->vf_next = NULL;
 
 	pthread_mutex_lock(&vf_lock);
@@ -247,6 +250,7 @@ int afork__vfork_start(struct afork_child *c, int flags, unsigned int options)
 		c->release_fd = r;
 		c->release_events = POLLIN;
 	}
+	c->vf_hold = !!(options & AFORK_OPT_PIDFD);
 	r = afork__vfork_submit(c);
 	if (r < 0)
 		goto fail;
@@ -261,6 +265,8 @@ int afork__vfork_start(struct afork_child *c, int flags, unsigned int options)
 		long fd = sys_pidfd_open(c->pid, 0);
 
 		c->pidfd = fd >= 0 ? (int)fd : -1;
+		afork__store(&c->vf_hold, 0);
+		sys_futex_wake(&c->vf_hold, INT_MAX);
 	}
 	return 0;
 fail:

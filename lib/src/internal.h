@@ -43,6 +43,7 @@ struct afork_child {
 
 	/* vfork backend: hand-off between caller, worker and child. */
 	uint32_t vf_state;		/* VF_*, futex word */
+	uint32_t vf_hold;		/* child waits while 1 (pidfd_open) */
 	pid_t vf_pid;
 	int vf_err;
 	void (*vf_cb)(pid_t, void *);
