@@ -54,7 +54,7 @@ static int start(struct afork_child **childp, const struct afork_opts *uopts,
 {
 	struct afork_opts opts;
 	struct afork_child *c;
-	size_t stack_size;
+	size_t stack_size = 0;
 	int backend, r, err;
 
 	if (!fn && !fn_ctx)
