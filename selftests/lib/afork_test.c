@@ -70,13 +70,8 @@ FIXTURE_SETUP(backend)
 
 FIXTURE_TEARDOWN(backend)
 {
-	if (self->tmp[0]) {
-		char cmd[PATH_MAX + 16];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", self->tmp);
-		if (system(cmd))
-			TH_LOG("could not remove %s", self->tmp);
-	}
+	if (self->tmp[0] && remove_tmpdir(self->tmp))
+		TH_LOG("could not remove %s", self->tmp);
 }
 
 static int is_clone(int id)

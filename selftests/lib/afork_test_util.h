@@ -135,6 +135,21 @@ static inline int make_tmpdir(char *buf, size_t len)
 	return -1;
 }
 
+/* Remove a directory made by make_tmpdir() and the files in it. */
+static inline int remove_tmpdir(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
+	return rmdir(path);
+}
+
 static inline int write_file(const char *path, const char *text, mode_t mode)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
