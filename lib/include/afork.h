@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/select.h>	/* sigset_t even without POSIX feature macros */
 #include <sys/types.h>
 
 #ifdef __cplusplus
