@@ -63,7 +63,8 @@ FIXTURE_SETUP(backend)
 	setenv("AFORK_BACKEND", variant->env, 1);
 	self->id = afork_backend();
 	if (self->id < 0)
-		SKIP(return, "backend %s: %s", variant->env, strerror(errno));
+		SKIP(return, "backend %s not available here: %s",
+		     variant->env, strerror(errno));
 	ASSERT_EQ(variant->id, self->id);
 	ASSERT_STREQ(variant->env, afork_backend_name(self->id));
 }
