@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * afork(): the argument structure and flag checks, as clone3 checks its own.
+ * None of these calls is meant to create a child; if one does, the child
+ * exits at once with status 42 and the test fails.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "afork_selftests.h"
+#include "../kselftest_harness.h"
+
+static int child_exit42(void *arg)
+{
+	return 42;
+}
+
+FIXTURE(args) {
+	struct afork_args a;
+	void *stack;
+	long page;
+};
+
+FIXTURE_SETUP(args)
+{
+	self->page = sysconf(_SC_PAGESIZE);
+	self->stack = afork_stack_alloc(AFORK_TEST_STACK_SIZE);
+	ASSERT_NE(NULL, self->stack);
+	memset(&self->a, 0, sizeof(self->a));
+	self->a.stack = ptr_to_u64(self->stack);
+	self->a.stack_size = AFORK_TEST_STACK_SIZE;
+}
+
+FIXTURE_TEARDOWN(args)
+{
+	munmap(self->stack, AFORK_TEST_STACK_SIZE);
+}
+
+/* Call afork() with a buffer of @size bytes; returns -errno or the pid. */
+static long call(struct afork_args *a, size_t size)
+{
+	long ret = afork_run(a, size, child_exit42, NULL);
+	int st;
+
+	if (ret > 0)
+		waitpid(ret, &st, 0);
+	return ret;
+}
+
+/* A size smaller than the first published struct is EINVAL. */
+TEST_F(args, size_too_small)
+{
+	EXPECT_EQ(-EINVAL, call(&self->a, 0));
+	EXPECT_EQ(-EINVAL, call(&self->a, AFORK_ARGS_SIZE_VER0 - 8));
+	EXPECT_EQ(-EINVAL, call(&self->a, AFORK_ARGS_SIZE_VER0 - 1));
+}
+
+/* A size past a page is E2BIG, whatever the buffer holds. */
+TEST_F(args, size_above_page)
+{
+	char *buf = calloc(1, 2 * self->page);
+
+	ASSERT_NE(NULL, buf);
+	memcpy(buf, &self->a, sizeof(self->a));
+	EXPECT_EQ(-E2BIG, call((struct afork_args *)buf, self->page + 8));
+	free(buf);
+}
+
+/* A larger struct whose unknown tail is zero is accepted. */
+TEST_F(args, larger_size_zero_tail)
+{
+	char *buf = calloc(1, self->page);
+	long pid;
+	int st;
+
+	ASSERT_NE(NULL, buf);
+	memcpy(buf, &self->a, sizeof(self->a));
+	pid = afork_run((struct afork_args *)buf, self->page,
+			child_exit42, NULL);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(42, WEXITSTATUS(st));
+	free(buf);
+}
+
+/* A larger struct with a non-zero byte past the known fields is E2BIG. */
+TEST_F(args, larger_size_nonzero_tail)
+{
+	char *buf = calloc(1, self->page);
+
+	ASSERT_NE(NULL, buf);
+	memcpy(buf, &self->a, sizeof(self->a));
+	buf[sizeof(self->a) + 3] = 1;
+	EXPECT_EQ(-E2BIG, call((struct afork_args *)buf, sizeof(self->a) + 8));
+	buf[sizeof(self->a) + 3] = 0;
+	buf[self->page - 1] = 1;
+	EXPECT_EQ(-E2BIG, call((struct afork_args *)buf, self->page));
+	free(buf);
+}
+
+/* Unreadable argument memory is EFAULT. */
+TEST_F(args, bad_pointer)
+{
+	void *unmapped = mmap(NULL, self->page, PROT_NONE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, unmapped);
+	EXPECT_EQ(-EFAULT, call(NULL, sizeof(self->a)));
+	EXPECT_EQ(-EFAULT, call(unmapped, sizeof(self->a)));
+	EXPECT_EQ(-EFAULT, call((void *)-4096L, sizeof(self->a)));
+	munmap(unmapped, self->page);
+}
+
+/* Every flag bit the kernel does not know is EINVAL, one at a time. */
+TEST_F(args, unknown_flags)
+{
+	int bit;
+
+	for (bit = 0; bit < 64; bit++) {
+		__u64 flag = 1ULL << bit;
+
+		if (flag & (AFORK_FLAGS_ALL | AFORK_QUERY))
+			continue;
+		self->a.flags = flag;
+		EXPECT_EQ(-EINVAL, call(&self->a, sizeof(self->a)))
+			TH_LOG("flag bit %d accepted", bit);
+	}
+}
+
+/* A stack is required, and a size without a stack or the reverse is EINVAL. */
+TEST_F(args, stack_required)
+{
+	self->a.stack = 0;
+	self->a.stack_size = 0;
+	EXPECT_EQ(-EINVAL, call(&self->a, sizeof(self->a)));
+	self->a.stack_size = AFORK_TEST_STACK_SIZE;
+	EXPECT_EQ(-EINVAL, call(&self->a, sizeof(self->a)));
+	self->a.stack = ptr_to_u64(self->stack);
+	self->a.stack_size = 0;
+	EXPECT_EQ(-EINVAL, call(&self->a, sizeof(self->a)));
+}
+
+/* A stack in kernel space is EINVAL. */
+TEST_F(args, stack_kernel_address)
+{
+	self->a.stack = 0xffff880000000000ULL;
+	EXPECT_EQ(-EINVAL, call(&self->a, sizeof(self->a)));
+}
+
+/* The signal mask must be kernel-sigset sized, and readable. */
+TEST_F(args, sigmask_checks)
+{
+	__u64 mask = 0;
+
+	self->a.sigmask = ptr_to_u64(&mask);
+	self->a.sigmask_size = 4;
+	EXPECT_EQ(-EINVAL, call(&self->a, sizeof(self->a)));
+	self->a.sigmask_size = 16;
+	EXPECT_EQ(-EINVAL, call(&self->a, sizeof(self->a)));
+	self->a.sigmask = 0;
+	self->a.sigmask_size = 8;
+	EXPECT_EQ(-EINVAL, call(&self->a, sizeof(self->a)));
+	self->a.sigmask = 8;
+	EXPECT_EQ(-EFAULT, call(&self->a, sizeof(self->a)));
+}
+
+/* The release word must be aligned and writable. */
+TEST_F(args, release_word_checks)
+{
+	__u32 words[2] = { 0, 0 };
+	const __u32 *ro = mmap(NULL, self->page, PROT_READ,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, ro);
+	self->a.release_word = ptr_to_u64((char *)words + 1);
+	EXPECT_EQ(-EINVAL, call(&self->a, sizeof(self->a)));
+	self->a.release_word = ptr_to_u64(ro);
+	EXPECT_EQ(-EFAULT, call(&self->a, sizeof(self->a)));
+	self->a.release_word = 4;
+	EXPECT_EQ(-EFAULT, call(&self->a, sizeof(self->a)));
+	munmap((void *)ro, self->page);
+}
+
+/* AFORK_PIDFD with an unwritable pidfd pointer is EFAULT and leaks no child. */
+TEST_F(args, pidfd_bad_pointer)
+{
+	self->a.flags = AFORK_PIDFD;
+	self->a.pidfd = 0;
+	EXPECT_EQ(-EFAULT, call(&self->a, sizeof(self->a)));
+	self->a.pidfd = 16;
+	EXPECT_EQ(-EFAULT, call(&self->a, sizeof(self->a)));
+	/* No child was created, so there is nothing to wait for. */
+	EXPECT_EQ(-1, waitpid(-1, NULL, WNOHANG | __WALL));
+	EXPECT_EQ(ECHILD, errno);
+}
+
+/* The pidfd and the release word may not be the same memory. */
+TEST_F(args, pidfd_aliases_release_word)
+{
+	__u32 word;
+
+	self->a.flags = AFORK_PIDFD;
+	self->a.pidfd = ptr_to_u64(&word);
+	self->a.release_word = ptr_to_u64(&word);
+	EXPECT_EQ(-EINVAL, call(&self->a, sizeof(self->a)));
+}
+
+/* AFORK_QUERY reports the struct size and the flags, and creates nothing. */
+TEST_F(args, query)
+{
+	struct afork_args q = { .flags = AFORK_QUERY };
+
+	EXPECT_EQ(sizeof(q), sys_afork(&q, sizeof(q)));
+	EXPECT_EQ(AFORK_FLAGS_ALL, q.flags);
+	EXPECT_EQ(-1, waitpid(-1, NULL, WNOHANG | __WALL));
+}
+
+/* AFORK_QUERY combined with any other flag is EINVAL. */
+TEST_F(args, query_alone)
+{
+	struct afork_args q = { .flags = AFORK_QUERY | AFORK_PIDFD };
+
+	EXPECT_EQ(-EINVAL, call(&q, sizeof(q)));
+	q.flags = AFORK_QUERY | (1ULL << 40);
+	EXPECT_EQ(-EINVAL, call(&q, sizeof(q)));
+}
+
+/* AFORK_QUERY into read-only memory is EFAULT. */
+TEST_F(args, query_readonly)
+{
+	struct afork_args *q = mmap(NULL, self->page, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, q);
+	q->flags = AFORK_QUERY;
+	ASSERT_EQ(0, mprotect(q, self->page, PROT_READ));
+	EXPECT_EQ(-EFAULT, call(q, sizeof(*q)));
+	munmap(q, self->page);
+}
+
+int main(int argc, char **argv)
+{
+	if (!afork_supported())
+		ksft_exit_skip("afork() is not supported by this kernel\n");
+	return test_harness_run(argc, argv);
+}

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _AFORK_SELFTESTS_H
+#define _AFORK_SELFTESTS_H
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/afork.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../kselftest.h"
+
+#ifndef __NR_afork
+#define __NR_afork -1
+#endif
+
+#ifndef __NR_pidfd_open
+#define __NR_pidfd_open 434
+#endif
+
+#define ptr_to_u64(ptr) ((__u64)((uintptr_t)(ptr)))
+
+#define AFORK_TEST_STACK_SIZE (64 * 1024)
+
+/*
+ * A child of afork() runs in our address space beside the thread that
+ * created it and shares that thread's TLS, so it must not touch errno,
+ * locks or stdio.  The child side of these tests uses raw system calls.
+ */
+static inline long raw_syscall(long nr, long a1, long a2, long a3, long a4)
+{
+	register long r10 __asm__("r10") = a4;
+	long ret;
+
+	__asm__ volatile ("syscall"
+			  : "=a"(ret)
+			  : "0"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10)
+			  : "rcx", "r11", "memory");
+	return ret;
+}
+
+/*
+ * afork() returns 0 in the child on the new stack, with every other
+ * register as in the parent.  So the child cannot return into C code:
+ * it calls fn(arg) from here, with fn and arg kept in r8 and r9 across
+ * the system call, and exits with fn's return value.
+ */
+static inline long afork_run(struct afork_args *args, size_t size,
+			     int (*fn)(void *), void *arg)
+{
+	register void *r8 __asm__("r8") = (void *)fn;
+	register void *r9 __asm__("r9") = arg;
+	long ret;
+
+	__asm__ volatile ("syscall\n\t"
+			  "test %%rax, %%rax\n\t"
+			  "jnz 1f\n\t"
+			  "xor %%ebp, %%ebp\n\t"
+			  "and $-16, %%rsp\n\t"
+			  "mov %%r9, %%rdi\n\t"
+			  "call *%%r8\n\t"
+			  "mov %%eax, %%edi\n\t"
+			  "mov %[exit], %%eax\n\t"
+			  "syscall\n\t"
+			  "hlt\n"
+			  "1:"
+			  : "=a"(ret)
+			  : "0"((long)__NR_afork), "D"(args), "S"(size),
+			    "r"(r8), "r"(r9), [exit] "i"(__NR_exit)
+			  : "rcx", "r11", "memory");
+	return ret;
+}
+
+/* The raw system call, for argument checks: no child is meant to run. */
+static inline long sys_afork(struct afork_args *args, size_t size)
+{
+	return syscall(__NR_afork, args, size);
+}
+
+/* Returns 1 when the running kernel has afork(), 0 when it has not. */
+static inline int afork_supported(void)
+{
+	struct afork_args args = { .flags = AFORK_QUERY };
+	long ret;
+
+	if (__NR_afork < 0)
+		return 0;
+	ret = syscall(__NR_afork, &args, sizeof(args));
+	return ret >= AFORK_ARGS_SIZE_VER0 &&
+	       (args.flags & AFORK_FLAGS_ALL) == AFORK_FLAGS_ALL &&
+	       !(args.flags & AFORK_QUERY);
+}
+
+static inline void *afork_stack_alloc(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Child-side helpers: raw, errno-free. */
+static inline void child_exit(int status)
+{
+	raw_syscall(__NR_exit, status, 0, 0, 0);
+	__builtin_unreachable();
+}
+
+static inline long child_read(int fd, void *buf, size_t len)
+{
+	return raw_syscall(__NR_read, fd, (long)buf, len, 0);
+}
+
+static inline long child_write(int fd, const void *buf, size_t len)
+{
+	return raw_syscall(__NR_write, fd, (long)buf, len, 0);
+}
+
+/* Wait for the child's pidfd to report @events; returns revents or -1. */
+static inline int pidfd_wait_events(int pidfd, short events, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = pidfd, .events = events };
+	int ret;
+
+	do {
+		ret = poll(&pfd, 1, timeout_ms);
+	} while (ret < 0 && errno == EINTR);
+	if (ret < 0)
+		return -1;
+	return ret ? pfd.revents : 0;
+}
+
+static inline int sys_pidfd_open(pid_t pid, unsigned int flags)
+{
+	return syscall(__NR_pidfd_open, pid, flags);
+}
+
+static inline long sys_futex_wait(__u32 *word, __u32 val, int op)
+{
+	return syscall(__NR_futex, word, op, val, NULL, NULL, 0);
+}
+
+#endif /* _AFORK_SELFTESTS_H */
