@@ -154,9 +154,11 @@ int afork_take_pidfd(struct afork_child *child);
  * afork_release_pollfd(): with AFORK_OPT_RELEASE_FD, fills pfd->fd and
  *                       pfd->events with what to poll for; the fd stays
  *                       owned by the handle (-1 and EINVAL without the
- *                       option).  Syscall backend: the pidfd, POLLPRI.
- *                       clone backends: a pipe only the child holds the
- *                       write end of, POLLIN (EOF).  vfork: an eventfd.
+ *                       option).  It is ready when poll() reports
+ *                       pfd->events or POLLHUP.  Syscall backend: the
+ *                       pidfd, POLLPRI.  clone backends: a pipe only the
+ *                       child holds the write end of (EOF: POLLHUP).
+ *                       vfork: an eventfd, POLLIN.
  * afork_release_word(): the 32-bit word that is non-zero until release and
  *                       then 0 with a FUTEX_WAKE (shared, not private) on
  *                       every backend; for FUTEX_WAIT, e.g. from io_uring.
