@@ -1,0 +1,140 @@
+# afork: the top-level entry point.  It only says what to build and in which
+# order; the sub-makes (lib/, qemu/, selftests/, bench/) do the work.
+#
+#   make            the library (build/host/lib)
+#   make run        build the patched kernel, boot it, run the afork demo
+#   make check      every test: host (all backends, sanitizers) and guest
+#   make vm-check   the guest part of make check only
+#   make vm-run PAYLOAD=DIR   boot the patched kernel, run DIR/run
+#   make bench      benchmarks on the host; make vm-bench in the guest
+#   make install PREFIX=/usr DESTDIR=...
+#
+# V=1 shows full commands.  Outputs go to build/ (docs/contracts.md).
+
+ROOT    := $(CURDIR)
+B       := $(ROOT)/build
+LOGS    := $(B)/logs
+LINUX   := $(B)/linux
+UAPI    := $(B)/uapi-headers
+KSFT    := $(LINUX)/tools/testing/selftests
+GUEST   := $(B)/guest
+PAYLOAD_DIR := $(B)/vm-payload
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+MAKEFLAGS += --no-print-directory
+endif
+export V
+
+# $(call stage,NAME,COMMAND): run a step of make check; if it fails, record
+# the failure as a TAP file so that the summary counts it, and go on.
+stage = $(Q)mkdir -p $(LOGS)/stages; \
+	if { $(2); } >$(LOGS)/stages/$(1).log 2>&1; then \
+		printf '1..1\nok 1 stage %s\n' '$(1)' >$(LOGS)/stages/$(1).tap; \
+	else \
+		printf '1..1\nnot ok 1 stage %s (see build/logs/stages/%s.log)\n' \
+			'$(1)' '$(1)' >$(LOGS)/stages/$(1).tap; \
+		echo "==> stage $(1) FAILED:"; tail -n 30 $(LOGS)/stages/$(1).log; \
+	fi
+
+.PHONY: all deps lib check host-check host-tests vm-check guest-tests \
+	guest-payload run vm-run bench vm-bench install clean distclean \
+	afork-selftests-guest kernel
+
+all: lib
+
+deps:
+	$(Q)scripts/install-deps.sh all
+
+lib: deps
+	$(Q)$(MAKE) -C lib
+
+kernel:
+	$(Q)$(MAKE) -C qemu kernel headers
+
+# --- make check ---------------------------------------------------------------
+
+check:
+	$(Q)rm -rf $(LOGS)/host $(LOGS)/host-asan $(LOGS)/guest $(LOGS)/stages
+	$(Q)scripts/install-deps.sh all
+	@echo "==> host tests (kernel $$(uname -r): clone3 and vfork backends)"
+	$(call stage,host,$(MAKE) host-tests)
+	@echo "==> guest tests (patched kernel under QEMU: the syscall backend too)"
+	$(call stage,guest,$(MAKE) guest-tests)
+	$(Q)scripts/summary.sh $(LOGS)/stages $(LOGS)/host $(LOGS)/host-asan $(LOGS)/guest
+
+host-check:
+	$(Q)rm -rf $(LOGS)/host $(LOGS)/host-asan
+	$(Q)$(MAKE) host-tests; scripts/summary.sh $(LOGS)/host $(LOGS)/host-asan
+
+vm-check:
+	$(Q)rm -rf $(LOGS)/guest $(LOGS)/stages
+	$(call stage,guest,$(MAKE) guest-tests)
+	$(Q)scripts/summary.sh $(LOGS)/stages $(LOGS)/guest
+
+# The host half: every host test program writes its TAP to build/logs/host.
+host-tests: lib
+	$(Q)$(MAKE) -C qemu kernel-tree
+	$(Q)scripts/check-sources.sh $(LOGS)/host >/dev/null
+	$(Q)$(MAKE) -C selftests/lib run_tests OUTPUT=$(B)/host/selftests/lib \
+		LOGDIR=$(LOGS)/host INSTALL_TEST=1 || true
+	@echo "==> host tests under ASan + UBSan"
+	$(Q)$(MAKE) -C lib O=$(B)/host-asan/lib SANITIZE=1
+	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		$(MAKE) -C selftests/lib run_tests SANITIZE=1 CC=clang \
+		OUTPUT=$(B)/host-asan/selftests/lib AFORK_LIB=$(B)/host-asan/lib \
+		LOGDIR=$(LOGS)/host-asan || true
+
+# The guest half: build the patched kernel and a static payload, boot, split
+# the console log into one TAP file per program.
+guest-tests: guest-payload
+	$(Q)mkdir -p $(LOGS)/guest
+	$(Q)$(MAKE) -C qemu vm-run PAYLOAD=$(PAYLOAD_DIR) LOG=$(LOGS)/guest/console.log \
+		TIMEOUT=1500 >$(LOGS)/guest/vm-run.out 2>&1; rc=$$?; \
+	grep -E '^==>|^run-vm:' $(LOGS)/guest/vm-run.out; \
+	qemu/split-log.sh $(LOGS)/guest/console.log $(LOGS)/guest; exit $$rc
+
+guest-payload: kernel
+	$(Q)$(MAKE) -C qemu ksft-payload
+	$(Q)$(MAKE) afork-selftests-guest
+	$(Q)$(MAKE) -C lib O=$(GUEST)/lib
+	$(Q)$(MAKE) -C selftests/lib OUTPUT=$(GUEST)/selftests/lib \
+		AFORK_LIB=$(GUEST)/lib LDFLAGS=-static KSFT_DIR=$(KSFT)
+	$(Q)scripts/guest-payload.sh $(PAYLOAD_DIR)
+
+# The syscall's own tests, built from the patched tree (the series carries
+# them as tools/testing/selftests/afork; scripts/check-sources.sh checks
+# that selftests/afork is the same source).
+afork-selftests-guest:
+	$(Q)mkdir -p $(GUEST)/afork
+	$(Q)$(MAKE) -C $(KSFT)/afork OUTPUT=$(GUEST)/afork \
+		CC="$(CC) -static" KHDR_INCLUDES="-isystem $(UAPI)/include" \
+		$(if $(Q),-s) all
+
+# --- the demo and the guest runner --------------------------------------------
+
+run: kernel
+	$(Q)$(MAKE) -C lib O=$(GUEST)/lib demo DEMO_LDFLAGS=-static
+	$(Q)rm -rf $(B)/vm-demo && mkdir -p $(B)/vm-demo
+	$(Q)cp $(GUEST)/lib/afork-demo $(B)/vm-demo/
+	$(Q)printf '#!/bin/sh\nexec /payload/afork-demo\n' >$(B)/vm-demo/run
+	$(Q)chmod +x $(B)/vm-demo/run
+	$(Q)$(MAKE) -C qemu vm-run PAYLOAD=$(B)/vm-demo LOG=$(LOGS)/vm-demo.log TIMEOUT=300
+
+vm-run:
+	$(Q)$(MAKE) -C qemu vm-run PAYLOAD=$(abspath $(PAYLOAD))
+
+# --- install -------------------------------------------------------------------
+
+install:
+	$(Q)$(MAKE) -C lib install
+
+clean:
+	$(Q)$(MAKE) -C lib clean
+	$(Q)$(MAKE) -C qemu clean
+	$(Q)rm -rf $(B)/host $(B)/host-asan $(B)/guest $(B)/vm-payload $(B)/vm-demo $(LOGS)
+
+distclean:
+	rm -rf $(B)

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Source-level checks, as TAP into OUTDIR/sources.tap:
+#  - uapi/linux/afork.h is byte-identical to the header the series adds;
+#  - selftests/afork/ is the same source as the series' selftests;
+#  - the uapi header compiles alone as C89, C99 and C++ (gcc and clang)
+#    with -Wall -Wextra -Werror, needing no kernel header but linux/types.h;
+#  - checkpatch.pl --strict is clean on every patch (needs build/linux).
+#
+#   scripts/check-sources.sh OUTDIR
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=${1:?usage: $0 OUTDIR}
+mkdir -p "$out"
+tap=$out/sources.tap
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$top"
+
+n=0
+results=()
+result() {	# result OK|FAIL|SKIP description [reason]
+	n=$((n + 1))
+	case $1 in
+	OK)   results+=("ok $n $2") ;;
+	FAIL) results+=("not ok $n $2") ;;
+	SKIP) results+=("ok $n $2 # SKIP $3") ;;
+	esac
+}
+
+# The text of FILE as the series adds it (new files only).
+from_series() {
+	awk -v f="$1" '
+		$0 == "+++ b/" f { grab = 1; next }
+		grab && /^@@/ { next }
+		grab && /^(diff --git|-- $)/ { grab = 0 }
+		grab && /^\+/ { print substr($0, 2) }
+	' kernel-patch/0*.patch
+}
+
+from_series include/uapi/linux/afork.h >"$tmp/afork.h"
+if [ -s "$tmp/afork.h" ] && cmp -s "$tmp/afork.h" uapi/linux/afork.h; then
+	result OK "uapi/linux/afork.h is the header the series adds"
+else
+	diff -u "$tmp/afork.h" uapi/linux/afork.h | head -20 | sed 's/^/# /' >>"$tmp/diag"
+	result FAIL "uapi/linux/afork.h is the header the series adds"
+fi
+
+same=1
+for f in selftests/afork/* selftests/afork/.gitignore; do
+	[ -f "$f" ] || continue
+	from_series "tools/testing/selftests/afork/${f#selftests/afork/}" >"$tmp/f"
+	if ! cmp -s "$tmp/f" "$f"; then
+		echo "# $f differs from the series" >>"$tmp/diag"
+		same=0
+	fi
+done
+[ $same = 1 ] && result OK "selftests/afork is the source the series carries" ||
+	result FAIL "selftests/afork is the source the series carries"
+
+cat >"$tmp/t.c" <<'PROG'
+#include <linux/afork.h>
+#include <string.h>
+int main(void)
+{
+	struct afork_args a;
+
+	memset(&a, 0, sizeof(a));
+	a.flags = AFORK_NOSIGCHLD | AFORK_WAITPID | AFORK_PIDFD;
+	/* 0 when the flags and the published size are what they must be. */
+	return (int)(a.flags - 7) + (int)(sizeof(a) - AFORK_ARGS_SIZE_VER0);
+}
+PROG
+cp "$tmp/t.c" "$tmp/t.cc"
+for cc in gcc clang; do
+	for std in c89 c99; do
+		if $cc -std=$std -Wall -Wextra -Werror -Iuapi -o "$tmp/t" "$tmp/t.c" 2>"$tmp/err" && "$tmp/t"; then
+			result OK "uapi header compiles and runs as $std with $cc"
+		else
+			sed 's/^/# /' "$tmp/err" >>"$tmp/diag"
+			result FAIL "uapi header compiles and runs as $std with $cc"
+		fi
+	done
+	cxx=$([ $cc = gcc ] && echo g++ || echo clang++)
+	if $cxx -Wall -Wextra -Werror -Iuapi -o "$tmp/t" "$tmp/t.cc" 2>"$tmp/err" && "$tmp/t"; then
+		result OK "uapi header compiles and runs as C++ with $cxx"
+	else
+		sed 's/^/# /' "$tmp/err" >>"$tmp/diag"
+		result FAIL "uapi header compiles and runs as C++ with $cxx"
+	fi
+done
+
+cp=build/linux/scripts/checkpatch.pl
+if [ -f "$cp" ]; then
+	for p in kernel-patch/0*.patch; do
+		case $p in *0000-cover-letter*) continue ;; esac
+		if (cd build/linux && perl scripts/checkpatch.pl --strict --no-tree -q \
+			"$top/$p") >"$tmp/cp" 2>&1; then
+			result OK "checkpatch --strict clean: ${p#kernel-patch/}"
+		else
+			sed 's/^/# /' "$tmp/cp" | head -20 >>"$tmp/diag"
+			result FAIL "checkpatch --strict clean: ${p#kernel-patch/}"
+		fi
+	done
+else
+	result SKIP "checkpatch --strict on the series" "no kernel tree yet (build/linux); the guest stage extracts it"
+fi
+
+{
+	echo "1..$n"
+	printf '%s\n' "${results[@]}"
+	[ -f "$tmp/diag" ] && cat "$tmp/diag"
+} >"$tap"
+cat "$tap"
+! grep -q '^not ok' "$tap"

@@ -1,0 +1,54 @@
+#!/bin/sh
+# Lay out the guest payload of make check: the static test programs built
+# under build/guest/, the kernel's clone3 and pidfd selftests
+# (build/vm-payload-ksft, from qemu/ksft-payload.sh), a tests.list naming
+# them all, and qemu/payload-run.sh as /payload/run.
+#
+#   scripts/guest-payload.sh PAYLOAD_DIR
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+g=$top/build/guest
+dest=$1
+
+rm -rf "$dest"
+mkdir -p "$dest/bin"
+cp "$top/qemu/payload-run.sh" "$dest/run"
+list=$dest/tests.list
+: >"$list"
+
+# add NAME TIMEOUT BINARY [ARGS...]: copy BINARY into the payload and run it.
+add() {
+	name=$1 secs=$2 bin=$3
+	shift 3
+	cp "$bin" "$dest/bin/"
+	echo "$name $secs /payload/bin/$(basename "$bin")${*:+ $*}" >>"$list"
+}
+
+# The system call's own tests first: if they fail, the rest means little.
+for t in afork_args_test afork_test afork_wait_test; do
+	add "$t" 300 "$g/afork/$t"
+done
+
+# The library's tests, every backend this kernel offers.
+for t in "$g"/selftests/lib/*; do
+	[ -x "$t" ] && [ -f "$t" ] || continue
+	add "lib-$(basename "$t")" 600 "$t"
+done
+
+# Layers on top of the library, when built (each folder has static binaries).
+for d in uring spawn; do
+	[ -d "$g/selftests/$d" ] || continue
+	for t in "$g/selftests/$d"/*; do
+		[ -x "$t" ] && [ -f "$t" ] || continue
+		add "$d-$(basename "$t")" 600 "$t"
+	done
+done
+
+# Regression: the kernel's clone3 and pidfd selftests on the same kernel.
+ksft=$top/build/vm-payload-ksft
+if [ -f "$ksft/tests.list" ]; then
+	cp -r "$ksft/ksft" "$dest/"
+	grep -v '^#' "$ksft/tests.list" | sed '/^$/d' >>"$list"
+fi
+
+echo "==> guest payload: $(grep -c . "$list") programs in ${dest#"$top"/}"
