@@ -21,6 +21,13 @@ tarball=$1
 src=$2
 patchdir=$3
 
+# Two makes (e.g. `make -j` running the kernel and headers targets) must not
+# extract or patch at the same time: hold a lock for the whole script.
+mkdir -p "$(dirname "$src")"
+if [ -z "${AFORK_TREE_LOCKED:-}" ]; then
+	AFORK_TREE_LOCKED=1 exec flock "$src.lock" "$0" "$@"
+fi
+
 # Commits in the build tree need an identity; set it per command so that
 # no global git configuration is needed or changed.
 git_() {

@@ -17,13 +17,16 @@ set -eu
 
 log=$1
 
-# One alternative per kind of report; see the header for what they follow.
+# One alternative per kind of report.  Lockdep's reports start with
+# "WARNING:", "BUG:" or "INFO:" (e.g. "INFO: trying to register non-static
+# key"), hung tasks with "INFO: task ... blocked"; the bare word "lockdep"
+# is not used, boot messages contain it.
 kernel_re='BUG:|WARNING:|KASAN:|UBSAN:|Oops|general protection fault|Kernel panic'
 kernel_re="$kernel_re"'|possible circular locking|possible recursive locking'
 kernel_re="$kernel_re"'|inconsistent lock state|lock inversion|suspicious RCU usage'
-kernel_re="$kernel_re"'|lockdep|locking correctness validator'
+kernel_re="$kernel_re"'|INFO: |locking correctness validator'
 kernel_re="$kernel_re"'|sleeping function called from invalid context'
-kernel_re="$kernel_re"'|INFO: task .* blocked|rcu: .*detected stalls|Call Trace:'
+kernel_re="$kernel_re"'|rcu: .*detected stalls|Call Trace:'
 init_re='afork-init: (kernel tainted|lockdep turned itself off)'
 
 # tr: a console log may hold NULs or CRs; awk wants plain text lines.
