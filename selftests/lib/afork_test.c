@@ -335,7 +335,7 @@ static int run_exec(struct __test_metadata *_metadata, struct exec_job *j,
 TEST_F(backend, exec_errors)
 {
 	char noexec[PATH_MAX + 16], junk[PATH_MAX + 16], notdir[PATH_MAX + 32];
-	char link[PATH_MAX + 32], search[2 * PATH_MAX];
+	char link[PATH_MAX + 32], search[2 * PATH_MAX + 16];
 	struct exec_job j;
 	int st = 0;
 
@@ -381,6 +381,14 @@ TEST_F(backend, exec_errors)
 	j.argv[3] = "3";
 	EXPECT_EQ(0, run_exec(_metadata, &j, &st));
 	EXPECT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(3, WEXITSTATUS(st));
+	/* EACCES in an earlier directory does not stop the search. */
+	snprintf(notdir, sizeof(notdir), "%s/d", self->tmp);
+	ASSERT_EQ(0, mkdir(notdir, 0755));
+	snprintf(noexec, sizeof(noexec), "%s/d/afork-helper", self->tmp);
+	ASSERT_EQ(0, write_file(noexec, "not this one\n", 0644));
+	snprintf(search, sizeof(search), "%s/d:%s", self->tmp, self->tmp);
+	EXPECT_EQ(0, run_exec(_metadata, &j, &st));
 	EXPECT_EQ(3, WEXITSTATUS(st));
 	/* A path with a slash is not searched. */
 	j.path = link;

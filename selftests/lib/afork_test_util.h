@@ -135,18 +135,40 @@ static inline int make_tmpdir(char *buf, size_t len)
 	return -1;
 }
 
-/* Remove a directory made by make_tmpdir() and the files in it. */
-static inline int remove_tmpdir(const char *path)
+/* Empty the directory open at @fd (closed here), recursively. */
+static inline void empty_dir(int fd)
 {
-	DIR *d = opendir(path);
+	DIR *d = fdopendir(fd);
 	struct dirent *e;
 
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			unlinkat(dirfd(d), e->d_name, 0);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((e = readdir(d))) {
+		int sub;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+			continue;
+		sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (sub >= 0) {
+			empty_dir(sub);
+			unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
+		}
+	}
 	closedir(d);
+}
+
+/* Remove a directory made by make_tmpdir() and everything in it. */
+static inline int remove_tmpdir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	empty_dir(fd);
 	return rmdir(path);
 }
 
