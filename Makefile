@@ -81,7 +81,7 @@ host-tests: lib
 	$(Q)$(MAKE) -C selftests/lib run_tests OUTPUT=$(B)/host/selftests/lib \
 		LOGDIR=$(LOGS)/host INSTALL_TEST=1 || true
 	@echo "==> host tests under ASan + UBSan"
-	$(Q)$(MAKE) -C lib O=$(B)/host-asan/lib SANITIZE=1
+	$(Q)$(MAKE) -C lib O=$(B)/host-asan/lib SANITIZE=1 CC=clang
 	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		$(MAKE) -C selftests/lib run_tests SANITIZE=1 CC=clang \
 		OUTPUT=$(B)/host-asan/selftests/lib AFORK_LIB=$(B)/host-asan/lib \
@@ -99,7 +99,7 @@ guest-tests: guest-payload
 guest-payload: kernel
 	$(Q)$(MAKE) -C qemu ksft-payload
 	$(Q)$(MAKE) afork-selftests-guest
-	$(Q)$(MAKE) -C lib O=$(GUEST)/lib
+	$(Q)$(MAKE) -C lib O=$(GUEST)/lib all demo DEMO_LDFLAGS=-static
 	$(Q)$(MAKE) -C selftests/lib OUTPUT=$(GUEST)/selftests/lib \
 		AFORK_LIB=$(GUEST)/lib LDFLAGS=-static KSFT_DIR=$(KSFT)
 	$(Q)scripts/guest-payload.sh $(PAYLOAD_DIR)
