@@ -1,0 +1,97 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# make check's test of afork-bench: a tiny run (afork-bench --smoke), then
+# checks of the CSV's shape and of the report.  No timing is asserted.
+#
+#   bench/smoke.sh BIN WORKDIR        TAP on stdout; exit 0 pass, 1 fail
+set -u
+
+bin=$1 work=$2
+here=$(cd "$(dirname "$0")" && pwd)
+n=0 failed=0
+ok() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n $2"
+	else
+		echo "not ok $n $2"
+		failed=$((failed + 1))
+	fi
+}
+
+echo "TAP version 13"
+echo "1..9"
+rm -rf "$work"
+mkdir -p "$work"
+csv=$work/smoke.csv
+
+timeout 300 "$bin" --smoke --out "$csv" 2>"$work/stderr"
+rc=$?
+[ $rc -eq 0 ] || sed 's/^/# /' "$work/stderr"
+ok $rc "afork-bench --smoke exits 0"
+
+r=0
+for k in where date kernel cpu page_size thp_enabled glibc libafork params; do
+	grep -q "^# $k: ." "$csv" 2>/dev/null || { echo "# missing metadata: $k"; r=1; }
+done
+ok $r "CSV records the machine (kernel, CPU, page size, THP, date, versions)"
+
+hdr='where,row,size_mib,thp,busy_threads,target,method,backend,samples,blocked_p50_us,blocked_p90_us,blocked_p99_us,rtt_p50_us,rtt_p90_us,rtt_p99_us,tput_spawns,tput_per_s,errors,anon_huge_mib'
+[ "$(grep -v '^#' "$csv" 2>/dev/null | head -n 1)" = "$hdr" ]
+ok $? "CSV header"
+
+awk -F, '!/^#/ && NR > 1 && NF != 19 { print "# bad line: " $0; bad = 1 }
+	 END { exit bad }' "$csv" 2>/dev/null
+ok $? "every data line has 19 fields"
+
+# Rows x targets x methods: every cell measured.
+thp=0
+[ -r /sys/kernel/mm/transparent_hugepage/enabled ] && thp=1
+awk -F, -v thp=$thp '
+	/^#/ || $1 == "where" { next }
+	{ rows[$2] = 1; tg[$6] = 1; seen[$2, $6, $7] = 1; m[$7] = 1 }
+	END {
+		want = "0 8M 0+2thr" (thp ? " 8M-THP" : "")
+		nr = split(want, r, " ")
+		for (i = 1; i <= nr; i++)
+			if (!(r[i] in rows)) { print "# missing row " r[i]; bad = 1 }
+		if (!("static" in tg) || !("bin_true" in tg)) { print "# missing a target"; bad = 1 }
+		nm = split("fork vfork posix_spawn raw_clone_vm posix_spawn_3fa afork_clone_legacy afork_vfork", need, " ")
+		for (i = 1; i <= nm; i++)
+			if (!(need[i] in m)) { print "# missing method " need[i]; bad = 1 }
+		for (x in m) if (x ~ /^afork_3fa_/) p = 1
+		if (!p) { print "# missing method afork_3fa_*"; bad = 1 }
+		for (a in rows) for (b in tg) for (x in m)
+			if (!((a, b, x) in seen)) { print "# missing " a "/" b "/" x; bad = 1 }
+		exit bad
+	}' "$csv" 2>/dev/null
+ok $? "every row x target x method present (rows 0, 8M, 8M-THP, 0+2thr)"
+
+awk -F, '/^#/ || $1 == "where" { next }
+	 !($9 >= 1 && $10 > 0 && $10 <= $11 && $11 <= $12 && $13 > 0 &&
+	   $13 <= $14 && $14 <= $15 && $16 > 0 && $17 > 0) {
+		print "# implausible: " $0; bad = 1 }
+	 END { exit bad }' "$csv" 2>/dev/null
+ok $? "samples > 0, times positive, p50 <= p90 <= p99"
+
+awk -F, '/^#/ || $1 == "where" { next } $18 != 0 { print "# errors: " $0; bad = 1 }
+	 END { exit bad }' "$csv" 2>/dev/null
+ok $? "every child exec'd and exited 0 (errors column 0)"
+
+"$here/run.sh" report "$csv" "$work/report" >"$work/report.out" 2>&1
+r=$?
+[ $r -eq 0 ] && grep -q '^#### Targets' "$work/report/results.md" &&
+	grep -q 'raw_clone_vm' "$work/report/results.md" || r=1
+[ $r -eq 0 ] || sed 's/^/# /' "$work/report.out"
+ok $r "report: results.md with tables and targets"
+
+if command -v gnuplot >/dev/null 2>&1; then
+	c=$(ls "$work/report"/*.png 2>/dev/null | wc -l)
+	[ "$c" -eq 4 ]
+	ok $? "report: 4 PNG plots"
+else
+	n=$((n + 1))
+	echo "ok $n report: PNG plots # SKIP gnuplot not installed"
+fi
+
+[ $failed -eq 0 ]

@@ -1,0 +1,56 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Lay out the guest payload of make vm-bench.
+#
+#   bench/vm-payload.sh BUILD_DIR PAYLOAD_DIR [afork-bench options...]
+#
+# BUILD_DIR holds the static afork-bench and afork-bench-tiny.  The
+# payload's run script runs the benchmark with the guest's defaults (below;
+# options given here are appended and win) and prints the CSV on the
+# console between "### afork-bench CSV BEGIN" and "### afork-bench CSV END"
+# markers, which bench/run.sh vm-log reads back from the console log.
+#
+# Guest defaults: the guest has 2 GiB (qemu/run-vm.sh, VM_MEM) of which
+# KASAN takes an eighth, and one worker per backend holds the parent's
+# memory, so the sizes stop at 256 MiB; TCG runs a KASAN + lockdep kernel
+# some 50-100 times slower than the host, so fewer samples.
+set -eu
+
+build=$1 dest=$2
+shift 2
+
+rm -rf "$dest"
+mkdir -p "$dest"
+cp "$build/afork-bench" "$build/afork-bench-tiny" "$dest/"
+if readelf -l "$dest/afork-bench" 2>/dev/null | grep -q INTERP; then
+	echo "vm-payload: $build/afork-bench is not static" >&2
+	exit 1
+fi
+
+{
+	cat <<'HEAD'
+#!/bin/sh
+# afork-bench in the guest (written by bench/vm-payload.sh).
+cd /payload || exit 1
+echo "### afork-bench start: $(date -u)"
+HEAD
+	printf './afork-bench --where guest --out /tmp/afork-bench.csv'
+	printf ' --sizes 0,64,256 --busy 0:8 --iters 80 --min-iters 10'
+	printf ' --lat-budget 3 --tput-n 128 --tput-rounds 2 --tput-budget 6'
+	for a in "$@"; do
+		printf " '%s'" "$(printf '%s' "$a" | sed "s/'/'\\\\''/g")"
+	done
+	echo
+	cat <<'TAIL'
+rc=$?
+echo "### afork-bench exit status $rc"
+if [ -r /tmp/afork-bench.csv ]; then
+	echo "### afork-bench CSV BEGIN"
+	cat /tmp/afork-bench.csv
+	echo "### afork-bench CSV END"
+fi
+exit $rc
+TAIL
+} >"$dest/run"
+chmod +x "$dest/run"
+echo "==> guest payload: ${dest}"
