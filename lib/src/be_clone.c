@@ -160,6 +160,8 @@ int afork__clone_start(struct afork_child *c, int flags, unsigned int options,
 			pthread_rwlock_unlock(&fdwin_lock);
 			return (int)r;
 		}
+		c->child_fd[0] = pipefd[0];
+		c->child_fd[1] = pipefd[1];
 	} else {
 		pthread_rwlock_rdlock(&fdwin_lock);
 	}

@@ -248,6 +248,7 @@ int afork__vfork_start(struct afork_child *c, int flags, unsigned int options)
 		if (r < 0)
 			return -errno;
 		c->release_fd = r;
+		c->child_fd[0] = r;
 		c->release_events = POLLIN;
 	}
 	c->vf_hold = !!(options & AFORK_OPT_PIDFD);

@@ -63,6 +63,14 @@ struct afork_child {
 	int pidfd;
 	int release_fd;			/* see afork_release_pollfd() */
 	short release_events;
+	/*
+	 * The library's own fds that the child inherits (release pipe,
+	 * eventfd), -1 if none: set before the child starts, so that code
+	 * in the child can tell them from the caller's (spawn's file
+	 * actions must neither close the pipe's write end, which would
+	 * report release early, nor let the caller's actions see them).
+	 */
+	int child_fd[2];
 	unsigned char release_fd_deferred;	/* close when recycled */
 };
 

@@ -187,6 +187,7 @@ static void prepare(struct afork_child *c)
 	c->pid = -1;
 	c->pidfd = -1;
 	c->release_fd = -1;
+	c->child_fd[0] = c->child_fd[1] = -1;
 	c->owned = 1;
 	c->release = AFORK_RELEASE_PENDING;
 #ifdef AFORK_ASAN
