@@ -64,11 +64,12 @@ struct afork_child {
 	int release_fd;			/* see afork_release_pollfd() */
 	short release_events;
 	/*
-	 * The library's own fds that the child inherits (release pipe,
-	 * eventfd), -1 if none: set before the child starts, so that code
-	 * in the child can tell them from the caller's (spawn's file
-	 * actions must neither close the pipe's write end, which would
-	 * report release early, nor let the caller's actions see them).
+	 * The library's own fds that the child inherits, -1 if none: set
+	 * before the child starts, so that code in the child can tell them
+	 * from the caller's.  child_fd[0] is of no use to the child (clone:
+	 * the release pipe's read end; vfork: the eventfd) and may be
+	 * closed there; child_fd[1] (clone: the pipe's write end) must stay
+	 * open until exec or the release fd reports release too early.
 	 */
 	int child_fd[2];
 	unsigned char release_fd_deferred;	/* close when recycled */

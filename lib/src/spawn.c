@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * afork_spawn(), afork_spawnp(): the parent's side (see spawn.h for the
+ * whole sequence, spawn_child.c for the child's side).
+ *
+ * The copy of the arguments goes to the bottom of the child's stack,
+ * written after the child has started: the pool hands out the stack only
+ * inside afork_start_ctx(), and a stack is the one piece of memory whose
+ * life ends exactly when the child no longer needs it (the pool reuses it
+ * after release), with no bookkeeping of our own.  The child waits for
+ * the copy; the parent never waits for the child.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spawn.h"
+
+static uint32_t spawn_counter;
+
+/* Bytes needed for the copy; 0 if it cannot fit any stack. */
+static size_t measure(const struct spawn_req *r, const char *search,
+		      size_t *argc, size_t *envc)
+{
+	const struct spawn_actions *fa = r->fa;
+	size_t n = sizeof(struct spawn_block), i;
+
+	n += strlen(r->path) + 1;
+	if (search)
+		n += strlen(search) + 1;
+	for (i = 0; r->argv && r->argv[i]; i++) {
+		n += sizeof(char *) + strlen(r->argv[i]) + 1;
+		if (n > AFORK_STACK_MAX)
+			return 0;
+	}
+	*argc = i;
+	n += sizeof(char *);
+	for (i = 0; r->envp && r->envp[i]; i++) {
+		n += sizeof(char *) + strlen(r->envp[i]) + 1;
+		if (n > AFORK_STACK_MAX)
+			return 0;
+	}
+	*envc = i;
+	n += sizeof(char *);
+	if (fa) {
+		n += fa->n * sizeof(struct spawn_action) + 16;
+		for (i = 0; i < fa->n; i++)
+			if (fa->a[i].path)
+				n += strlen(fa->a[i].path) + 1;
+	}
+	n += 64;	/* alignment slack */
+	return n > AFORK_STACK_MAX ? 0 : n;
+}
+
+struct bump {
+	char *p;
+};
+
+static void *take(struct bump *b, size_t n, size_t align)
+{
+	uintptr_t at = ((uintptr_t)b->p + align - 1) & ~(uintptr_t)(align - 1);
+
+	b->p = (char *)(at + n);
+	return (void *)at;
+}
+
+static char *copy_str(struct bump *b, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = take(b, n, 1);
+
+	memcpy(d, s, n);
+	return d;
+}
+
+static char **copy_vec(struct bump *b, char *const *v, size_t n)
+{
+	char **d = take(b, (n + 1) * sizeof(char *), sizeof(char *));
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		d[i] = copy_str(b, v[i]);
+	d[n] = NULL;
+	return d;
+}
+
+static int has_slash(const char *s)
+{
+	return strchr(s, '/') != NULL;
+}
+
+int afork__spawn(struct afork_child **childp, const struct spawn_req *r)
+{
+	struct spawn_attr dflt;
+	const struct spawn_attr *attr = r->attr;
+	const char *search = NULL;
+	struct afork_opts opts;
+	struct afork_child *c;
+	struct spawn_block *b;
+	struct bump bp;
+	size_t need, argc = 0, envc = 0, stack, i;
+	uint64_t ticket;
+	uint32_t low;
+	int saved = errno, err;
+
+	if (!r->path)
+		return -EINVAL;
+	if (!attr) {
+		afork__spawnattr_default(&dflt);
+		attr = &dflt;
+	}
+	if (attr->flags & ~SPAWN_KNOWN_FLAGS)
+		return -EINVAL;
+	if (r->use_path && !has_slash(r->path))
+		search = r->search ? r->search : getenv("PATH");
+
+	need = measure(r, search, &argc, &envc);
+	if (!need || need + SPAWN_WORK_STACK > AFORK_STACK_MAX)
+		return -E2BIG;
+	afork_opts_init(&opts);
+	opts.flags = attr->aflags;
+	opts.options = attr->options | AFORK_OPT_SIGMASK;
+	sigfillset(&opts.sigmask);	/* until the child's last step */
+	stack = afork__pool_default_stack();
+	if (need + SPAWN_WORK_STACK > stack)
+		opts.stack_size = need + SPAWN_WORK_STACK;
+
+	do
+		low = __atomic_add_fetch(&spawn_counter, 1, __ATOMIC_RELAXED);
+	while (!low);
+	ticket = (uint64_t)(uint32_t)sys_getpid() << 32 | low;
+
+	if (afork_start_ctx(&c, &opts, afork__spawn_child,
+			    (void *)(uintptr_t)ticket)) {
+		err = errno;
+		errno = saved;
+		return -err;
+	}
+
+	/* The child is waiting for this. */
+	b = afork__stack_base(c);
+	bp.p = (char *)(b + 1);
+	b->nactions = 0;
+	b->actions = NULL;
+	b->attr = *attr;
+	b->mask = (attr->flags & AFORK_SPAWN_SETSIGMASK) ? attr->sigmask
+							   : afork__current_mask();
+	b->path = copy_str(&bp, r->path);
+	b->search = search ? copy_str(&bp, search) : NULL;
+	b->use_path = r->use_path;
+	b->argv = copy_vec(&bp, r->argv, argc);
+	b->envp = r->envp ? copy_vec(&bp, r->envp, envc) : NULL;
+	if (r->fa && r->fa->n) {
+		b->nactions = r->fa->n;
+		b->actions = take(&bp, r->fa->n * sizeof(struct spawn_action),
+				  _Alignof(struct spawn_action));
+		for (i = 0; i < r->fa->n; i++) {
+			b->actions[i] = r->fa->a[i];
+			if (r->fa->a[i].path)
+				b->actions[i].path = copy_str(&bp, r->fa->a[i].path);
+		}
+	}
+	__atomic_store_n(&b->ticket, ticket, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&b->waiting, __ATOMIC_SEQ_CST) == low)
+		sys_futex_wake((const volatile uint32_t *)&b->ticket, 1);
+
+	if (childp)
+		*childp = c;
+	else
+		afork_free(c);
+	errno = saved;
+	return 0;
+}
+
+static int spawn(struct afork_child **childp, pid_t *pid, const char *path,
+		 int use_path, const afork_spawn_file_actions_t *fa,
+		 const afork_spawnattr_t *attr, char *const argv[],
+		 char *const envp[])
+{
+	struct spawn_req r;
+	struct afork_child *c;
+	int err;
+
+	memset(&r, 0, sizeof(r));
+	r.path = path;
+	r.use_path = use_path;
+	r.fa = afork__spawn_actions(fa);
+	r.argv = argv;
+	r.envp = envp;
+	if (attr) {
+		r.attr = afork__spawnattr(attr);
+		if (!r.attr)
+			return EINVAL;
+	}
+	if (fa && !r.fa)
+		return EINVAL;
+	err = afork__spawn(&c, &r);
+	if (err)
+		return -err;
+	if (pid)
+		*pid = afork_pid(c);
+	if (childp)
+		*childp = c;
+	else
+		afork_free(c);
+	return 0;
+}
+
+AFORK_API int afork_spawn(struct afork_child **childp, pid_t *pid,
+			  const char *path,
+			  const afork_spawn_file_actions_t *fa,
+			  const afork_spawnattr_t *attr,
+			  char *const argv[], char *const envp[])
+{
+	return spawn(childp, pid, path, 0, fa, attr, argv, envp);
+}
+
+AFORK_API int afork_spawnp(struct afork_child **childp, pid_t *pid,
+			   const char *file,
+			   const afork_spawn_file_actions_t *fa,
+			   const afork_spawnattr_t *attr,
+			   char *const argv[], char *const envp[])
+{
+	return spawn(childp, pid, file, 1, fa, attr, argv, envp);
+}
+
+AFORK_API const char *afork_spawn_step_name(int step)
+{
+	if (step >= AFORK_SPAWN_STEP_ACTION)
+		return "file action";
+	switch (step) {
+	case AFORK_SPAWN_STEP_EXEC:
+		return "exec";
+	case AFORK_SPAWN_STEP_SIGDEF:
+		return "sigdefault";
+	case AFORK_SPAWN_STEP_SCHED:
+		return "scheduler";
+	case AFORK_SPAWN_STEP_SETSID:
+		return "setsid";
+	case AFORK_SPAWN_STEP_SETPGROUP:
+		return "setpgroup";
+	case AFORK_SPAWN_STEP_RESETIDS:
+		return "resetids";
+	case AFORK_SPAWN_STEP_SIGMASK:
+		return "sigmask";
+	}
+	return NULL;
+}

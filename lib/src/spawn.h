@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The spawn layer's internals, shared by spawn*.c, popen.c, system.c and
+ * the preload library (which links libafork.a).
+ *
+ * How a spawn works (spawn.c, spawn_child.c):
+ *
+ *   1. The parent measures everything the child will read (path, PATH,
+ *      argv, envp, the file actions with their paths) and picks a stack
+ *      big enough for a copy of it plus SPAWN_WORK_STACK bytes to run on.
+ *   2. afork_start_ctx() starts the child with every signal blocked.  Its
+ *      first act is to wait for the parent (spin, then futex) until the
+ *      block's ticket equals the one it was given as its argument.
+ *   3. The parent copies everything into the bottom of the child's stack
+ *      (the child runs at the top) and publishes the ticket.
+ *   4. The child applies the attributes and file actions, sets its final
+ *      signal mask and execs; a failing step is recorded with
+ *      afork_ctx_set_error(ctx, errno, step) and the child exits 127.
+ *
+ * So the call returns as soon as the child exists, the caller may free its
+ * arguments at once, and the copy goes away with the stack, which the pool
+ * reuses only after release.  The ticket is (parent tgid << 32 | counter):
+ * its low word is the futex word and unique per spawn, so a stale block
+ * left in a reused stack never matches; the high word lets a child whose
+ * parent died before publishing notice it (getppid) and exit.
+ */
+#ifndef AFORK_SPAWN_INTERNAL_H
+#define AFORK_SPAWN_INTERNAL_H
+
+#include <afork_spawn.h>
+
+#include "internal.h"
+
+enum spawn_op {
+	SPAWN_OPEN = 1,
+	SPAWN_CLOSE,
+	SPAWN_DUP2,
+	SPAWN_CHDIR,
+	SPAWN_FCHDIR,
+	SPAWN_CLOSE_RANGE,
+	SPAWN_TCSETPGRP,
+};
+
+struct spawn_action {
+	int op;
+	int fd;			/* open (target), close, dup2 (source), fchdir, tcsetpgrp */
+	int newfd;		/* dup2 */
+	int oflag;		/* open */
+	unsigned int mode;	/* open */
+	unsigned int first, last, flags;	/* close_range */
+	char *path;		/* open, chdir */
+};
+
+/* Behind afork_spawn_file_actions_t.__impl. */
+struct spawn_actions {
+	unsigned int n, cap;
+	struct spawn_action *a;
+};
+
+#define SPAWN_ATTR_MAGIC 0x61667370u	/* "afsp": set by afork_spawnattr_init */
+
+/* Inside afork_spawnattr_t. */
+struct spawn_attr {
+	unsigned int magic;
+	int flags;		/* AFORK_SPAWN_* */
+	pid_t pgroup;
+	int policy;
+	int priority;
+	int aflags;		/* AFORK_NOSIGCHLD | AFORK_WAITPID */
+	unsigned int options;	/* AFORK_OPT_PIDFD | AFORK_OPT_RELEASE_FD */
+	uint64_t sigmask;	/* kernel sigsets */
+	uint64_t sigdefault;
+};
+
+#define SPAWN_KNOWN_FLAGS (AFORK_SPAWN_RESETIDS | AFORK_SPAWN_SETPGROUP | \
+	AFORK_SPAWN_SETSIGDEF | AFORK_SPAWN_SETSIGMASK | \
+	AFORK_SPAWN_SETSCHEDPARAM | AFORK_SPAWN_SETSCHEDULER | AFORK_SPAWN_SETSID)
+
+/* What the child reads: at the bottom of its stack. */
+struct spawn_block {
+	uint64_t ticket;	/* written last by the parent */
+	uint32_t waiting;	/* the child sleeps: low word of its ticket */
+	unsigned int nactions;
+	int use_path;		/* afork_spawnp */
+	const char *path;
+	const char *search;	/* afork_spawnp: the PATH to search */
+	char **argv;
+	char **envp;
+	struct spawn_action *actions;
+	struct spawn_attr attr;
+	uint64_t mask;		/* the child's signal mask at exec */
+};
+
+/* Stack the child runs on, above the block. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SPAWN_WORK_STACK (96u * 1024)
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SPAWN_WORK_STACK (96u * 1024)
+#endif
+#endif
+#ifndef SPAWN_WORK_STACK
+#define SPAWN_WORK_STACK (32u * 1024)
+#endif
+
+/* A spawn request, as popen, system and the preload make them. */
+struct spawn_req {
+	const char *path;
+	int use_path;			/* search PATH for path */
+	const char *search;		/* PATH to search; NULL: the caller's */
+	const struct spawn_actions *fa;	/* may be NULL */
+	const struct spawn_attr *attr;	/* may be NULL */
+	char *const *argv;
+	char *const *envp;
+};
+
+/* spawn.c: 0 and a handle in *childp, or -errno; errno unchanged. */
+int afork__spawn(struct afork_child **childp, const struct spawn_req *req);
+
+/* spawn_attr.c / spawn_actions.c */
+void afork__spawnattr_default(struct spawn_attr *a);
+const struct spawn_attr *afork__spawnattr(const afork_spawnattr_t *attr);
+const struct spawn_actions *afork__spawn_actions(const afork_spawn_file_actions_t *fa);
+int afork__fd_valid(int fd);
+
+/* spawn_child.c: the child's function, given the ticket as its argument. */
+int afork__spawn_child(struct afork_ctx *ctx, void *ticket);
+
+/* popen.c / system.c, for the preload library's libc-compatible versions. */
+#define POPEN_SYNC	0x1	/* wait for the exec; fail with its errno */
+#define POPEN_NO_DASHDASH 0x2	/* sh -c command, without "--" (glibc) */
+FILE *afork__popen(const char *command, const char *mode, int how, int *err);
+/* 1 if stream came from afork__popen: status (or -errno) in *status. */
+int afork__pclose(FILE *stream, int *status);
+
+#define SYSTEM_PROCESS_WIDE 0x1	/* ignore SIGINT/SIGQUIT process-wide (glibc) */
+#define SYSTEM_NO_DASHDASH 0x2
+int afork__system(const char *command, int how, int *err);
+
+#endif /* AFORK_SPAWN_INTERNAL_H */

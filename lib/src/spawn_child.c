@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The child's side of afork_spawn(): wait for the parent's copy of the
+ * arguments, apply the attributes and file actions in glibc's order,
+ * set the final signal mask, exec.  Runs in the child: raw system calls
+ * only (sys.h and the afork_child_* helpers), no errno, no locks, no
+ * allocation.
+ *
+ * Order, as glibc's posix_spawn: signals to default, scheduler, setsid,
+ * setpgid, reset ids, the file actions in the order added, the signal
+ * mask, exec.  A failing step is recorded with afork_ctx_set_error() and
+ * the child exits with 127.
+ *
+ * The library's own fds in the child (the release pipe on the clone
+ * backends, the eventfd on the vfork backend; see child_fd in internal.h)
+ * are hidden from the file actions, as if they were not open, which is
+ * what the same actions see under glibc: the ones the child does not need
+ * are closed first; the release pipe's write end, which must stay open
+ * until exec, is moved out of the way of an action that targets its
+ * number, skipped by close and closefrom, and an action that uses it as a
+ * source fails with EBADF.
+ */
+#include <errno.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <termios.h>
+
+#include "spawn.h"
+
+#define SPIN_ROUNDS 2000
+#define ORPHAN_CHECK_NS (50 * 1000 * 1000)
+
+/* Wait until the parent has published our block (see spawn.h). */
+static void wait_parent(struct spawn_block *b, uint64_t ticket)
+{
+	const volatile uint32_t *word = (const volatile uint32_t *)&b->ticket;
+	uint32_t low = (uint32_t)ticket;
+	long ppid = (long)(ticket >> 32);
+	uint64_t cur;
+	int i;
+
+	for (i = 0; i < SPIN_ROUNDS; i++) {
+		if (__atomic_load_n(&b->ticket, __ATOMIC_ACQUIRE) == ticket)
+			return;
+		__asm__ volatile ("pause" ::: "memory");
+	}
+	for (;;) {
+		struct timespec ts = { 0, ORPHAN_CHECK_NS };
+
+		__atomic_store_n(&b->waiting, low, __ATOMIC_SEQ_CST);
+		cur = __atomic_load_n(&b->ticket, __ATOMIC_SEQ_CST);
+		if (cur == ticket)
+			return;
+		sys_futex_wait(word, (uint32_t)cur, &ts);
+		if (__atomic_load_n(&b->ticket, __ATOMIC_ACQUIRE) == ticket)
+			return;
+		/* The parent died before publishing: nobody will. */
+		if (afork__syscall0(__NR_getppid) != ppid)
+			sys_exit_group(127);
+	}
+}
+
+/* The release pipe's write end while it must stay open, else -1. */
+struct fds {
+	int keep;
+};
+
+static int is_ours(const struct fds *f, int fd)
+{
+	return f->keep >= 0 && fd == f->keep;
+}
+
+/* Make room at @target if our fd sits there. */
+static void make_room(struct fds *f, int target)
+{
+	long n;
+
+	if (!is_ours(f, target))
+		return;
+	n = sys_fcntl(f->keep, F_DUPFD_CLOEXEC, 0);
+	sys_close(f->keep);
+	/* No fd left to move it to: the release fd may fire early. */
+	f->keep = n >= 0 ? (int)n : -1;
+}
+
+/* Soft RLIMIT_NOFILE, as glibc judges fds (x86-64: getrlimit exists). */
+static int fd_in_range(int fd)
+{
+	struct { unsigned long cur, max; } rl;
+
+	if (fd < 0)
+		return 0;
+	if (afork__syscall2(__NR_getrlimit, RLIMIT_NOFILE, (long)&rl) < 0)
+		return 1;
+	return (unsigned long)fd < rl.cur;
+}
+
+static long close_range_keep(struct fds *f, unsigned int first,
+			     unsigned int last, unsigned int flags)
+{
+	unsigned int k = (unsigned int)f->keep;
+	long r = 0;
+
+	if (f->keep < 0 || k < first || k > last)
+		return afork_child_close_range(first, last, flags);
+	if (k > first)
+		r = afork_child_close_range(first, k - 1, flags);
+	if (r >= 0 && k < last)
+		r = afork_child_close_range(k + 1, last, flags);
+	return r;
+}
+
+static long do_action(struct fds *f, const struct spawn_action *a)
+{
+	long r, fd;
+
+	switch (a->op) {
+	case SPAWN_OPEN:
+		make_room(f, a->fd);
+		fd = sys_openat(AT_FDCWD, a->path, a->oflag, a->mode);
+		if (fd < 0 || fd == a->fd)
+			return fd;
+		r = sys_dup2((int)fd, a->fd);
+		sys_close((int)fd);
+		return r;
+	case SPAWN_CLOSE:
+		if (is_ours(f, a->fd))
+			return 0;
+		r = sys_close(a->fd);
+		/* As glibc: only an fd out of range is an error. */
+		return (r < 0 && !fd_in_range(a->fd)) ? r : 0;
+	case SPAWN_DUP2:
+		if (is_ours(f, a->fd))
+			return -EBADF;
+		if (a->fd == a->newfd) {
+			/* POSIX.1-2024: dup2 onto itself clears FD_CLOEXEC. */
+			r = sys_fcntl(a->fd, F_GETFD, 0);
+			if (r < 0 || !(r & FD_CLOEXEC))
+				return r;
+			return sys_fcntl(a->fd, F_SETFD, r & ~FD_CLOEXEC);
+		}
+		make_room(f, a->newfd);
+		return sys_dup2(a->fd, a->newfd);
+	case SPAWN_CHDIR:
+		return sys_chdir(a->path);
+	case SPAWN_FCHDIR:
+		if (is_ours(f, a->fd))
+			return -EBADF;
+		return sys_fchdir(a->fd);
+	case SPAWN_CLOSE_RANGE:
+		return close_range_keep(f, a->first, a->last, a->flags);
+	case SPAWN_TCSETPGRP: {
+		int pgrp;
+
+		if (is_ours(f, a->fd))
+			return -EBADF;
+		pgrp = (int)afork__syscall1(__NR_getpgid, 0);
+		return afork__syscall3(__NR_ioctl, a->fd, TIOCSPGRP,
+				       (long)&pgrp);
+	}
+	}
+	return -EINVAL;
+}
+
+static long do_attrs(const struct spawn_attr *a, int *step)
+{
+	long r;
+
+	if (a->flags & AFORK_SPAWN_SETSIGDEF) {
+		*step = AFORK_SPAWN_STEP_SIGDEF;
+		r = afork_child_sigdefault((const sigset_t *)(const void *)&a->sigdefault);
+		if (r < 0)
+			return r;
+	}
+	if (a->flags & (AFORK_SPAWN_SETSCHEDULER | AFORK_SPAWN_SETSCHEDPARAM)) {
+		int param = a->priority;	/* struct sched_param */
+
+		*step = AFORK_SPAWN_STEP_SCHED;
+		if (a->flags & AFORK_SPAWN_SETSCHEDULER)
+			r = afork__syscall3(__NR_sched_setscheduler, 0,
+					    a->policy, (long)&param);
+		else
+			r = afork__syscall2(__NR_sched_setparam, 0,
+					    (long)&param);
+		if (r < 0)
+			return r;
+	}
+	if (a->flags & AFORK_SPAWN_SETSID) {
+		*step = AFORK_SPAWN_STEP_SETSID;
+		r = sys_setsid();
+		if (r < 0)
+			return r;
+	}
+	if (a->flags & AFORK_SPAWN_SETPGROUP) {
+		*step = AFORK_SPAWN_STEP_SETPGROUP;
+		r = sys_setpgid(0, a->pgroup);
+		if (r < 0)
+			return r;
+	}
+	if (a->flags & AFORK_SPAWN_RESETIDS) {
+		/* Effective ids := real ids; raw calls, this process only. */
+		*step = AFORK_SPAWN_STEP_RESETIDS;
+		r = afork__syscall3(__NR_setresuid, -1,
+				    afork__syscall0(__NR_getuid), -1);
+		if (r < 0)
+			return r;
+		r = afork__syscall3(__NR_setresgid, -1,
+				    afork__syscall0(__NR_getgid), -1);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static AFORK_NORETURN void fail(struct afork_ctx *ctx, struct spawn_block *b,
+				long err, int step)
+{
+	afork_ctx_set_error(ctx, (int)-err, step);
+	__atomic_store_n(&b->ticket, 0, __ATOMIC_RELAXED);
+	sys_exit_group(127);
+}
+
+int afork__spawn_child(struct afork_ctx *ctx, void *arg)
+{
+	struct afork_child *c = (struct afork_child *)ctx;
+	struct spawn_block *b = afork__stack_base(c);
+	struct fds f;
+	unsigned int i;
+	int step = 0;
+	long r;
+
+	wait_parent(b, (uint64_t)(uintptr_t)arg);
+
+	if (c->child_fd[0] >= 0)
+		sys_close(c->child_fd[0]);
+	f.keep = c->child_fd[1];
+
+	r = do_attrs(&b->attr, &step);
+	if (r < 0)
+		fail(ctx, b, r, step);
+	for (i = 0; i < b->nactions; i++) {
+		r = do_action(&f, &b->actions[i]);
+		if (r < 0)
+			fail(ctx, b, r, AFORK_SPAWN_STEP_ACTION + (int)i);
+	}
+	r = sys_sigprocmask(SIG_SETMASK, &b->mask, NULL);
+	if (r < 0)
+		fail(ctx, b, r, AFORK_SPAWN_STEP_SIGMASK);
+
+	/* Our ticket must not match a later spawn on this stack. */
+	__atomic_store_n(&b->ticket, 0, __ATOMIC_RELAXED);
+	if (b->use_path)
+		r = afork_child_execvpe(b->path, b->argv, b->envp, b->search);
+	else
+		r = sys_execve(b->path, b->argv, b->envp);
+	fail(ctx, b, r, AFORK_SPAWN_STEP_EXEC);
+}

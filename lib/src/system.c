@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * afork_system(): system() on an afork child that only a wait naming it
+ * can reap (AFORK_WAITPID | AFORK_NOSIGCHLD), so neither SIGCHLD SIG_IGN
+ * nor a SIGCHLD handler calling waitpid(-1) elsewhere loses its status.
+ *
+ * Signals.  POSIX asks system() to ignore SIGINT and SIGQUIT and to block
+ * SIGCHLD while it waits.  Ignoring is a process-wide change of
+ * disposition: in a threaded program it takes ^C away from every other
+ * thread for as long as any thread is in system().  afork_system() does it
+ * for the calling thread only: it blocks SIGINT, SIGQUIT and SIGCHLD in
+ * its own signal mask and, before restoring the mask, discards the SIGINT
+ * and SIGQUIT that became pending meanwhile (those it blocked itself, and
+ * not pending already on entry).  A single-threaded program sees exactly
+ * POSIX's behaviour; in a threaded one, another thread that does not block
+ * SIGINT still gets it, as if system() were not running.  The child gets
+ * the caller's mask and dispositions from before the call (caught
+ * handlers reset to default by exec, ignored signals stay ignored), as
+ * under POSIX.
+ *
+ * The preload library's system() asks for SYSTEM_PROCESS_WIDE: glibc's
+ * behaviour, SIGINT and SIGQUIT ignored process-wide while any thread is
+ * inside (a count under a lock), and in the child reset to default unless
+ * they were ignored before.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "spawn.h"
+
+extern char **environ;
+
+static pthread_mutex_t sys_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long sys_refs;
+static struct sigaction saved_int, saved_quit;
+
+/* Returns the sigdefault set for the child. */
+static void ignore_process_wide(sigset_t *reset)
+{
+	struct sigaction ign;
+
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	pthread_mutex_lock(&sys_lock);
+	if (sys_refs++ == 0) {
+		sigaction(SIGINT, &ign, &saved_int);
+		sigaction(SIGQUIT, &ign, &saved_quit);
+	}
+	sigemptyset(reset);
+	if (saved_int.sa_handler != SIG_IGN)
+		sigaddset(reset, SIGINT);
+	if (saved_quit.sa_handler != SIG_IGN)
+		sigaddset(reset, SIGQUIT);
+	pthread_mutex_unlock(&sys_lock);
+}
+
+static void restore_process_wide(void)
+{
+	pthread_mutex_lock(&sys_lock);
+	if (--sys_refs == 0) {
+		sigaction(SIGINT, &saved_int, NULL);
+		sigaction(SIGQUIT, &saved_quit, NULL);
+	}
+	pthread_mutex_unlock(&sys_lock);
+}
+
+/* Discard pending signals of @set (which must be blocked). */
+static void drain(const sigset_t *set)
+{
+	struct timespec zero = { 0, 0 };
+
+	while (sigtimedwait(set, NULL, &zero) > 0)
+		;
+}
+
+int afork__system(const char *command, int how, int *err)
+{
+	char *argv[5] = { "sh", "-c", "--", NULL, NULL };
+	sigset_t block, old, pending, reset, drop;
+	struct spawn_attr attr;
+	struct spawn_req req;
+	struct afork_child *c;
+	int st = 0, r, e = 0;
+	pid_t w;
+
+	if (!command) {
+		/* A shell is available if it runs. */
+		r = afork__system("exit 0", how, err);
+		return r == 0;
+	}
+	if (how & SYSTEM_NO_DASHDASH)
+		argv[2] = (char *)command;
+	else
+		argv[3] = (char *)command;
+
+	sigemptyset(&block);
+	sigemptyset(&reset);
+	sigemptyset(&drop);
+	sigaddset(&block, SIGCHLD);
+	if (how & SYSTEM_PROCESS_WIDE) {
+		ignore_process_wide(&reset);
+		pthread_sigmask(SIG_BLOCK, &block, &old);
+	} else {
+		sigaddset(&block, SIGINT);
+		sigaddset(&block, SIGQUIT);
+		pthread_sigmask(SIG_BLOCK, &block, &old);
+		sigpending(&pending);
+		if (!sigismember(&old, SIGINT) && !sigismember(&pending, SIGINT))
+			sigaddset(&drop, SIGINT);
+		if (!sigismember(&old, SIGQUIT) && !sigismember(&pending, SIGQUIT))
+			sigaddset(&drop, SIGQUIT);
+	}
+
+	afork__spawnattr_default(&attr);
+	attr.aflags = (int)(AFORK_WAITPID | AFORK_NOSIGCHLD);
+	attr.options = 0;
+	attr.flags = AFORK_SPAWN_SETSIGMASK | AFORK_SPAWN_SETSIGDEF;
+	memcpy(&attr.sigmask, &old, sizeof(attr.sigmask));
+	memcpy(&attr.sigdefault, &reset, sizeof(attr.sigdefault));
+	memset(&req, 0, sizeof(req));
+	req.path = "/bin/sh";
+	req.attr = &attr;
+	req.argv = argv;
+	req.envp = environ;
+
+	r = afork__spawn(&c, &req);
+	if (r < 0) {
+		e = -r;
+		/* glibc: as if the shell exited 127; POSIX: -1. */
+		st = (how & SYSTEM_PROCESS_WIDE) ? 127 << 8 : -1;
+	} else {
+		while ((w = afork_wait(c, &st, 0)) < 0 && errno == EINTR)
+			;
+		if (w < 0) {
+			e = errno;
+			st = -1;
+		}
+		afork_free(c);
+	}
+
+	if (how & SYSTEM_PROCESS_WIDE) {
+		restore_process_wide();
+	} else {
+		int saved = errno;
+
+		drain(&drop);
+		errno = saved;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	*err = e;
+	return st;
+}
+
+AFORK_API int afork_system(const char *command)
+{
+	int err = 0, st = afork__system(command, 0, &err);
+
+	if (err)
+		errno = err;
+	return st;
+}
