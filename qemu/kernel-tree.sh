@@ -21,10 +21,13 @@ tarball=$1
 src=$2
 patchdir=$3
 
-# Two makes (e.g. `make -j` running the kernel and headers targets) must not
-# extract or patch at the same time: hold a lock for the whole script.
+# Two makes must not extract or patch at the same time, nor patch under a
+# running kernel build (qemu/kernel.sh takes the same lock).
 mkdir -p "$(dirname "$src")"
 if [ -z "${AFORK_TREE_LOCKED:-}" ]; then
+	if ! flock -n "$src.lock" true; then
+		echo "==> waiting for another kernel build/patch step in this tree to finish"
+	fi
 	AFORK_TREE_LOCKED=1 exec flock "$src.lock" "$0" "$@"
 fi
 

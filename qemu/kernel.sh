@@ -18,6 +18,18 @@ here=$(cd "$(dirname "$0")" && pwd)
 cmd=$1
 src=$2
 out=$3
+
+# One user of the tree at a time: two makes building into the same O= (say
+# `make run` while `make check` runs) corrupt each other's objects, and
+# kernel-tree.sh must not re-patch the sources under a running build.  The
+# lock is the one kernel-tree.sh takes.
+mkdir -p "$out"
+if [ -z "${AFORK_TREE_LOCKED:-}" ]; then
+	if ! flock -n "$src.lock" true; then
+		echo "==> waiting for another kernel build/patch step in this tree to finish"
+	fi
+	AFORK_TREE_LOCKED=1 exec flock "$src.lock" "$0" "$@"
+fi
 kmake() { make --no-print-directory -C "$src" ARCH=x86_64 "$@"; }
 
 case $cmd in
