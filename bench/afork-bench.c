@@ -57,6 +57,12 @@
 #include <unistd.h>
 
 #include <afork.h>
+#if __has_include(<afork_spawn.h>)
+#include <afork_spawn.h>
+#define HAVE_AFORK_SPAWN 1
+#else
+#define HAVE_AFORK_SPAWN 0
+#endif
 
 #ifndef MADV_NOHUGEPAGE
 #define MADV_NOHUGEPAGE 15
@@ -209,6 +215,8 @@ enum method {
 	M_AFORK,
 	M_POSIX_SPAWN_3FA,
 	M_AFORK_3FA,
+	M_AFORK_SPAWN,
+	M_AFORK_SPAWN_3FA,
 	M_NMETHODS
 };
 
@@ -220,6 +228,8 @@ static const char *const method_name[M_NMETHODS] = {
 	[M_AFORK] = "afork",
 	[M_POSIX_SPAWN_3FA] = "posix_spawn_3fa",
 	[M_AFORK_3FA] = "afork_3fa",
+	[M_AFORK_SPAWN] = "afork_spawn",
+	[M_AFORK_SPAWN_3FA] = "afork_spawn_3fa",
 };
 
 struct target {
@@ -235,6 +245,9 @@ static char *child_envp[] = { (char *)"PATH=/usr/bin:/bin", NULL };
 static struct target targets[MAX_TARGETS];
 static int ntargets;
 static posix_spawn_file_actions_t fa3;
+#if HAVE_AFORK_SPAWN
+static afork_spawn_file_actions_t afa3;
+#endif
 static int nullw = -1;			/* /dev/null, O_WRONLY, inherited */
 static char *raw_stacks;
 static int raw_ctid[RAW_SLOTS];
@@ -282,6 +295,13 @@ static void setup_3fa(void)
 	    posix_spawn_file_actions_adddup2(&fa3, nullw, 1) ||
 	    posix_spawn_file_actions_addclose(&fa3, nullw))
 		die("posix_spawn_file_actions");
+#if HAVE_AFORK_SPAWN
+	afork_spawn_file_actions_init(&afa3);
+	if (afork_spawn_file_actions_addopen(&afa3, 0, "/dev/null", O_RDONLY, 0) ||
+	    afork_spawn_file_actions_adddup2(&afa3, nullw, 1) ||
+	    afork_spawn_file_actions_addclose(&afa3, nullw))
+		die("afork_spawn_file_actions");
+#endif
 }
 
 static pid_t raw_clone_spawn(const struct target *t)
@@ -342,6 +362,18 @@ static pid_t spawn_one(int m, const struct target *t)
 	case M_AFORK_3FA:
 		pid = afork(child_3fa, (void *)t);
 		return pid < 0 ? -errno : pid;
+#if HAVE_AFORK_SPAWN
+	/* Default attributes (a pidfd), no handle: as a caller that only
+	 * wants the pid would do. */
+	case M_AFORK_SPAWN:
+		r = afork_spawn(NULL, &pid, t->path, NULL, NULL, t->argv,
+				child_envp);
+		return r ? -r : pid;
+	case M_AFORK_SPAWN_3FA:
+		r = afork_spawn(NULL, &pid, t->path, &afa3, NULL, t->argv,
+				child_envp);
+		return r ? -r : pid;
+#endif
 	}
 	return -EINVAL;
 }
@@ -535,6 +567,9 @@ static int worker_main(const struct worker_args *wa)
 		return 0;
 	}
 	h.backend = b;
+	/* An experiment's knob: keep more free stacks (afork_pool_set_limits). */
+	if (getenv("AFORK_BENCH_POOL_FREE"))
+		afork_pool_set_limits(0, strtoul(getenv("AFORK_BENCH_POOL_FREE"), NULL, 10));
 	snprintf(h.backend_name, sizeof(h.backend_name), "%s",
 		 afork_backend_name(b) ? afork_backend_name(b) : "?");
 
@@ -551,7 +586,9 @@ static int worker_main(const struct worker_args *wa)
 
 	if (wa->all_methods) {
 		for (i = 0; i < M_NMETHODS; i++)
-			h.methods[h.nmethods++] = i;
+			if (HAVE_AFORK_SPAWN ||
+			    (i != M_AFORK_SPAWN && i != M_AFORK_SPAWN_3FA))
+				h.methods[h.nmethods++] = i;
 	} else {
 		h.methods[h.nmethods++] = M_AFORK;
 	}
@@ -577,6 +614,16 @@ static int worker_main(const struct worker_args *wa)
 		}
 		xwrite(wa->out_fd, &rp, sizeof(rp));
 	}
+	if (getenv("AFORK_BENCH_POOL_STATS")) {
+		struct afork_pool_stats st;
+
+		memset(&st, 0, sizeof(st));
+		st.size = sizeof(st);
+		if (!afork_pool_stats(&st))
+			fprintf(stderr, "%s: worker %s: pool: %lu stacks mapped, %lu reused, %lu free, max_free %lu\n",
+				prog, h.backend_name, st.maps, st.reuses,
+				st.stacks_free, st.max_free);
+	}
 	return 0;
 }
 
@@ -596,6 +643,7 @@ struct config {
 	double lat_budget, tput_budget;	/* seconds per method, row and target */
 	int tput_n, inflight, tput_rounds;
 	char backends[128];
+	char methods[256];	/* only these slots (comma list); "" all */
 	char target_list[64];
 	const char *tiny_path, *true_path;
 	const char *out;
@@ -737,6 +785,20 @@ static double median_of(double *v, int n)
 	return r;
 }
 
+/* Is name one of the words of the comma-separated list? */
+static int in_list(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = list;
+
+	while ((p = strstr(p, name))) {
+		if ((p == list || p[-1] == ',') && (p[n] == ',' || !p[n]))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
 static void backend_snake(char *dst, size_t len, const char *name)
 {
 	size_t i;
@@ -799,11 +861,17 @@ static void run_row(const struct config *cf, const struct row *r)
 		const char *b = all_backends[i];
 		struct worker x;
 
-		if (!strstr(cf->backends, b) ||
+		if (!in_list(cf->backends, b) ||
 		    !strcmp(b, w[0].h.backend_name))
 			continue;
-		/* "clone3" is a substring of nothing else; "clone-legacy" and
-		 * "syscall" likewise: a plain strstr match is enough. */
+		if (cf->methods[0]) {
+			char bn[24], mn[48];
+
+			backend_snake(bn, sizeof(bn), b);
+			snprintf(mn, sizeof(mn), "afork_%s", bn);
+			if (!in_list(cf->methods, mn))
+				continue;
+		}
 		x = start_worker(cf, r, b, 0);
 		if (x.h.status) {
 			if (!noted[i])
@@ -831,12 +899,15 @@ static void run_row(const struct config *cf, const struct row *r)
 			s[ns].w = i;
 			s[ns].m = m;
 			backend_snake(bn, sizeof(bn), w[i].h.backend_name);
-			if (m == M_AFORK || m == M_AFORK_3FA)
+			if (m == M_AFORK || m == M_AFORK_3FA ||
+			    m == M_AFORK_SPAWN || m == M_AFORK_SPAWN_3FA)
 				snprintf(s[ns].name, sizeof(s[ns].name), "%s_%s",
 					 method_name[m], bn);
 			else
 				snprintf(s[ns].name, sizeof(s[ns].name), "%s",
 					 method_name[m]);
+			if (cf->methods[0] && !in_list(cf->methods, s[ns].name))
+				continue;
 			ns++;
 		}
 	}
@@ -1044,6 +1115,7 @@ static void usage(void)
 "  --tput-rounds N      throughput rounds (default 5)\n"
 "  --tput-budget S      seconds of throughput per method (default 3)\n"
 "  --backends LIST      afork backends (default syscall,clone3,clone-legacy,vfork)\n"
+"  --methods LIST       only these methods, as named in the CSV (default all)\n"
 "  --targets LIST       static,true (default both)\n"
 "  --tiny PATH          the tiny static exec target (default: beside this program)\n"
 "  --true PATH          the /bin/true target (default /bin/true)\n"
@@ -1143,6 +1215,8 @@ int main(int argc, char **argv)
 			cf.tput_budget = atof(v);
 		else if (ARG("--backends"))
 			snprintf(cf.backends, sizeof(cf.backends), "%s", v);
+		else if (ARG("--methods"))
+			snprintf(cf.methods, sizeof(cf.methods), "%s", v);
 		else if (ARG("--targets"))
 			snprintf(cf.target_list, sizeof(cf.target_list), "%s", v);
 		else if (ARG("--tiny"))
@@ -1214,6 +1288,9 @@ int main(int argc, char **argv)
 	META("# loadavg_start: %s\n", buf);
 	META("# glibc: %s\n", gnu_get_libc_version());
 	META("# libafork: %s\n", afork_version());
+	if (getenv("AFORK_BENCH_POOL_FREE"))
+		META("# pool_max_free: %s (AFORK_BENCH_POOL_FREE)\n",
+		     getenv("AFORK_BENCH_POOL_FREE"));
 	for (i = 0; i < ntargets; i++) {
 		char *rp = realpath(targets[i].path, NULL);
 
@@ -1225,7 +1302,10 @@ int main(int argc, char **argv)
 	     cf.iters, cf.min_iters, cf.lat_budget, cf.tput_n, cf.inflight,
 	     cf.tput_rounds, cf.tput_budget, WARMUP);
 	META("# raw_clone_vm: clone(CLONE_VM|CLONE_CHILD_CLEARTID|SIGCHLD), asm child: execve or exit_group(127)\n");
-	META("# 3fa: file actions open(/dev/null)->0, dup2(nullw,1), close(nullw); afork_3fa does the same with afork_child_* in the child\n");
+	META("# afork_spawn: %s\n", HAVE_AFORK_SPAWN ?
+	     "afork_spawn(NULL, &pid, path, fa, NULL attr (default: pidfd), argv, envp)" :
+	     "not in this libafork: skipped");
+	META("# 3fa: file actions open(/dev/null)->0, dup2(nullw,1), close(nullw); afork_spawn_3fa passes the same actions; afork_3fa does them with afork_child_* in an afork() child\n");
 
 	fprintf(stderr, "%s: %d rows x %d targets\n", prog, nrows, ntargets);
 	for (i = 0; i < nrows; i++)

@@ -37,6 +37,7 @@ function rank(m) {
 	if (m == "afork_vfork") return 8
 	if (m == "posix_spawn_3fa") return 9
 	if (m ~ /^afork_spawn_3fa/) return 10
+	if (m ~ /^afork_spawn/) return 8.5
 	if (m ~ /^afork_3fa/) return 11
 	return 20
 }

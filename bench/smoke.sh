@@ -47,7 +47,9 @@ ok $? "every data line has 19 fields"
 # Rows x targets x methods: every cell measured.
 thp=0
 [ -r /sys/kernel/mm/transparent_hugepage/enabled ] && thp=1
-awk -F, -v thp=$thp '
+spawn=0
+grep -q '^# afork_spawn: afork_spawn(' "$csv" 2>/dev/null && spawn=1
+awk -F, -v thp=$thp -v spawn=$spawn '
 	/^#/ || $1 == "where" { next }
 	{ rows[$2] = 1; tg[$6] = 1; seen[$2, $6, $7] = 1; m[$7] = 1 }
 	END {
@@ -59,8 +61,13 @@ awk -F, -v thp=$thp '
 		nm = split("fork vfork posix_spawn raw_clone_vm posix_spawn_3fa afork_clone_legacy afork_vfork", need, " ")
 		for (i = 1; i <= nm; i++)
 			if (!(need[i] in m)) { print "# missing method " need[i]; bad = 1 }
-		for (x in m) if (x ~ /^afork_3fa_/) p = 1
+		for (x in m) {
+			if (x ~ /^afork_3fa_/) p = 1
+			if (x ~ /^afork_spawn_3fa_/) s3 = 1
+			else if (x ~ /^afork_spawn_/) s0 = 1
+		}
 		if (!p) { print "# missing method afork_3fa_*"; bad = 1 }
+		if (spawn && !(s0 && s3)) { print "# missing method afork_spawn_*"; bad = 1 }
 		for (a in rows) for (b in tg) for (x in m)
 			if (!((a, b, x) in seen)) { print "# missing " a "/" b "/" x; bad = 1 }
 		exit bad
