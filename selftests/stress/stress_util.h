@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared by the libafork stress tests: the per-backend fixture, the
+ * resource snapshot taken before and after each test (fds, mappings,
+ * zombies, the stack pool), bounded waits, the helper program (this
+ * binary re-exec'd with --stress-helper CODE) and the main().
+ *
+ * Nothing here may run in an afork child, except where marked.
+ */
+#ifndef STRESS_UTIL_H
+#define STRESS_UTIL_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <afork.h>
+#include <linux/futex.h>
+
+#include "../fuzz/fuzz_rng.h"
+#include "kselftest_harness.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+#define SIGBIT(s) (1ULL << ((s) - 1))
+
+/* Thread stacks of these tests, told apart from the pool's by size. */
+#define STRESS_THREAD_STACK (1024 * 1024)
+/* libafork's vfork workers (be_vfork.c VF_WORKER_STACK). */
+#define VFORK_WORKER_STACK (256 * 1024)
+/* Every bounded wait of these tests, in ms; a child that takes longer is stuck. */
+#define STRESS_TIMEOUT_MS 60000
+
+/* ------------------------------------------------------------------ */
+/* Parameters                                                          */
+/* ------------------------------------------------------------------ */
+
+static inline unsigned long env_num(const char *name, unsigned long dflt)
+{
+	const char *s = getenv(name);
+
+	return s && *s ? strtoul(s, NULL, 0) : dflt;
+}
+
+/* AFORK_STRESS_SEED, else from the clock; printed by each test. */
+static inline uint64_t stress_seed(void)
+{
+	static uint64_t seed;
+	struct timespec ts;
+
+	if (!seed) {
+		seed = env_num("AFORK_STRESS_SEED", 0);
+		if (!seed) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			seed = ((uint64_t)ts.tv_sec << 20) ^ (uint64_t)ts.tv_nsec;
+		}
+	}
+	return seed;
+}
+
+/* ------------------------------------------------------------------ */
+/* The helper program and this program's path                         */
+/* ------------------------------------------------------------------ */
+
+static char stress_self[PATH_MAX];
+static char stress_code[8][4] __attribute__((unused)) = { "0", "1", "2", "3", "4", "5", "6", "7" };
+/* argv for exec'ing the helper with exit code i (0..7). */
+static char *stress_helper_argv[8][4];
+static char *stress_empty_env[] __attribute__((unused)) = { NULL };
+
+static inline void stress_init_paths(void)
+{
+	ssize_t n = readlink("/proc/self/exe", stress_self, sizeof(stress_self) - 1);
+	int i;
+
+	stress_self[n > 0 ? n : 0] = 0;
+	for (i = 0; i < 8; i++) {
+		stress_helper_argv[i][0] = "stress-helper";
+		stress_helper_argv[i][1] = "--stress-helper";
+		stress_helper_argv[i][2] = stress_code[i];
+		stress_helper_argv[i][3] = NULL;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Resource snapshot                                                   */
+/* ------------------------------------------------------------------ */
+
+struct snapshot {
+	int fds;
+	int maps_other;		/* mappings that are no thread or pool stack */
+	int pool_maps;		/* guarded mappings of a pool stack's shape */
+	int thread_stacks;
+	struct afork_pool_stats pool;
+};
+
+static inline int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;	/* the directory's own fd */
+}
+
+/* Pool stack sizes the tests use (stack + the record's page, see pool.c). */
+static const size_t stress_stack_sizes[] = {
+	16 * 1024, 32 * 1024, 64 * 1024, 128 * 1024, 512 * 1024,
+};
+
+static inline int is_pool_rw(size_t rw)
+{
+	size_t i, pg = (size_t)sysconf(_SC_PAGESIZE);
+
+	for (i = 0; i < sizeof(stress_stack_sizes) / sizeof(stress_stack_sizes[0]); i++)
+		if (rw == stress_stack_sizes[i] + pg)
+			return 1;
+	return 0;
+}
+
+/*
+ * Classify /proc/self/maps: a PROT_NONE page followed by a private
+ * anonymous rw mapping is a guarded stack; by the size of its rw part
+ * it belongs to a thread (ours or a vfork worker: glibc keeps the stacks
+ * of exited threads cached) or to the afork pool.  Everything else must
+ * come back to where it was.
+ */
+static inline int snapshot_maps(struct snapshot *s, FILE *dump)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	unsigned long plo = 0, phi = 0, lo, hi;
+	char line[512], pperm[8] = "", perm[8];
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	int total = 0, path_at;
+
+	if (!f)
+		return -1;
+	s->pool_maps = s->thread_stacks = 0;
+	while (fgets(line, sizeof(line), f)) {
+		path_at = 0;
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &lo, &hi, perm,
+			   &path_at) < 3)
+			continue;
+		total++;
+		if (!strcmp(perm, "rw-p") && path_at &&
+		    (line[path_at] == '\n' || line[path_at] == 0) &&
+		    !strcmp(pperm, "---p") && phi == lo && phi - plo == pg) {
+			size_t rw = hi - lo;
+
+			/* glibc adds the guard to the size asked for (BZ #22637). */
+			if (rw == STRESS_THREAD_STACK || rw == VFORK_WORKER_STACK ||
+			    rw == STRESS_THREAD_STACK - pg || rw == VFORK_WORKER_STACK - pg)
+				s->thread_stacks++;
+			else if (is_pool_rw(rw))
+				s->pool_maps++;
+		} else if (dump) {
+			fputs(line, dump);
+		}
+		plo = lo;
+		phi = hi;
+		memcpy(pperm, perm, sizeof(pperm));
+	}
+	fclose(f);
+	s->maps_other = total - 2 * (s->pool_maps + s->thread_stacks);
+	return 0;
+}
+
+static inline int snapshot_take(struct snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->pool.size = sizeof(s->pool);
+	if (afork_pool_stats(&s->pool))
+		return -1;
+	s->fds = count_fds();
+	return snapshot_maps(s, NULL);
+}
+
+/* Children of this process left unreaped (zombies or running): 0 if none. */
+static inline int any_child_left(void)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0)
+		return errno == ECHILD ? 0 : -1;
+	return si.si_pid ? si.si_pid : 1;
+}
+
+/*
+ * Trim the pool until no stack is busy.  A plain afork() child on the
+ * vfork backend gives its stack back when its worker thread has seen
+ * vfork() return, which may be a little after we reaped the child: wait
+ * for that condition, bounded, yielding the CPU (the library offers no
+ * event for it).  On the other backends the first trim must do.
+ */
+static inline int pool_settle(int backend, struct afork_pool_stats *ps)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		afork_pool_trim();
+		ps->size = sizeof(*ps);
+		if (afork_pool_stats(ps))
+			return -1;
+		if (ps->stacks_busy == 0 || backend != AFORK_BACKEND_VFORK)
+			return (int)ps->stacks_busy;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000 > STRESS_TIMEOUT_MS)
+			return (int)ps->stacks_busy;
+		sched_yield();
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Bounded waits                                                       */
+/* ------------------------------------------------------------------ */
+
+static inline int poll_one(int fd, short events, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int r;
+
+	do {
+		r = poll(&p, 1, timeout_ms);
+	} while (r < 0 && errno == EINTR);
+	return r <= 0 ? r : p.revents;
+}
+
+/*
+ * Wait at most STRESS_TIMEOUT_MS for our unreaped child @pid to exit,
+ * without reaping it: 0 when it has, -1 when it is stuck (then it is
+ * killed, so that the caller's reap does not block).
+ */
+static inline int exit_bounded(pid_t pid)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0), r = 1;
+
+	if (fd >= 0) {
+		r = poll_one(fd, POLLIN, STRESS_TIMEOUT_MS);
+		if (r == 0)
+			kill(pid, SIGKILL);
+		close(fd);
+	}
+	return r == 0 ? -1 : 0;
+}
+
+/* Reap @pid (our child, any flag, any backend), bounded; -2 if it was stuck. */
+static inline pid_t reap_bounded(pid_t pid, int *status)
+{
+	int stuck = exit_bounded(pid);
+	pid_t got;
+
+	do {
+		got = waitpid(pid, status, __WALL);
+	} while (got < 0 && errno == EINTR);
+	return stuck ? -2 : got;
+}
+
+/* ------------------------------------------------------------------ */
+/* Fixture: one variant per backend                                    */
+/* ------------------------------------------------------------------ */
+
+FIXTURE(backend) {
+	int id;
+	struct snapshot before;
+};
+
+FIXTURE_VARIANT(backend) {
+	const char *env;
+	int id;
+};
+
+FIXTURE_VARIANT_ADD(backend, syscall) {
+	.env = "syscall", .id = AFORK_BACKEND_SYSCALL,
+};
+
+FIXTURE_VARIANT_ADD(backend, clone3) {
+	.env = "clone3", .id = AFORK_BACKEND_CLONE3,
+};
+
+FIXTURE_VARIANT_ADD(backend, clone_legacy) {
+	.env = "clone-legacy", .id = AFORK_BACKEND_CLONE,
+};
+
+FIXTURE_VARIANT_ADD(backend, vfork) {
+	.env = "vfork", .id = AFORK_BACKEND_VFORK,
+};
+
+FIXTURE_SETUP(backend)
+{
+	struct rlimit nocore = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &nocore);
+	setenv("AFORK_BACKEND", variant->env, 1);
+	self->id = afork_backend();
+	if (self->id < 0)
+		SKIP(return, "backend %s not available here: %s",
+		     variant->env, strerror(errno));
+	ASSERT_EQ(variant->id, self->id);
+	stress_init_paths();
+	TH_LOG("backend %s, seed %" PRIu64 " (AFORK_STRESS_SEED)", variant->env,
+	       stress_seed());
+}
+
+FIXTURE_TEARDOWN(backend)
+{
+}
+
+/*
+ * The end-of-test check: everything back to @before.  Pool stacks still
+ * mapped must be the pool's free list, which afork_pool_trim() empties.
+ */
+#define EXPECT_NO_LEAK(before) do {						\
+	struct snapshot __now;							\
+	struct afork_pool_stats __ps;						\
+	int __busy = pool_settle(self->id, &__ps);				\
+										\
+	EXPECT_EQ(0, any_child_left());						\
+	EXPECT_EQ(0, __busy);							\
+	ASSERT_EQ(0, snapshot_take(&__now));					\
+	EXPECT_EQ(0ul, __now.pool.stacks_total);				\
+	EXPECT_EQ(0ul, __now.pool.bytes_mapped);				\
+	EXPECT_EQ(0, __now.pool_maps);						\
+	EXPECT_EQ((before).fds, __now.fds);					\
+	EXPECT_EQ((before).maps_other, __now.maps_other) {			\
+		TH_LOG("mappings other than stacks: %d before, %d now",		\
+		       (before).maps_other, __now.maps_other);			\
+		snapshot_maps(&__now, stderr);					\
+	}									\
+	TH_LOG("pool: %lu maps, %lu reuses; %d thread stacks cached",		\
+	       __now.pool.maps, __now.pool.reuses, __now.thread_stacks);	\
+} while (0)
+
+/* Take the baseline after trimming (the pool may hold free stacks). */
+#define TAKE_BASELINE(snap) do {						\
+	struct afork_pool_stats __ps;						\
+										\
+	ASSERT_EQ(0, pool_settle(self->id, &__ps));				\
+	ASSERT_EQ(0, snapshot_take(&(snap)));					\
+	ASSERT_EQ(0ul, (snap).pool.stacks_total);				\
+} while (0)
+
+/*
+ * main(): the helper program, then the harness with every test's timeout
+ * scaled by AFORK_STRESS_TIMEOUT_SCALE (make stress raises it with N).
+ */
+#define STRESS_MAIN							\
+int main(int argc, char **argv)						\
+{									\
+	struct __fixture_metadata *f;					\
+	struct __test_metadata *t;					\
+	unsigned long scale = env_num("AFORK_STRESS_TIMEOUT_SCALE", 1);	\
+									\
+	if (argc > 2 && !strcmp(argv[1], "--stress-helper"))		\
+		_exit(atoi(argv[2]));					\
+	for (f = __fixture_list; f; f = f->next)			\
+		for (t = f->tests; t; t = t->next)			\
+			t->timeout *= (int)scale;			\
+	return test_harness_run(argc, argv);				\
+}
+
+#endif /* STRESS_UTIL_H */
