@@ -54,7 +54,7 @@ struct afork_uring_event {
 	void *data;			/* as given to afork_uring_watch() */
 	unsigned int events;		/* AFORK_URING_RELEASED | _EXITED */
 	unsigned int paths;		/* the paths used for this child */
-	int exec_errno;			/* RELEASED: afork_exec_errno() */
+	int exec_errno;			/* once released: afork_exec_errno() */
 	int status;			/* EXITED: waitpid()-style status */
 	int error;			/* EXITED: 0 if reaped, else errno */
 	int reserved[5];		/* zero */

@@ -146,6 +146,8 @@ AFU_API int afork_uring_handle(struct afork_uring *u,
 	if (w->released && !w->reported) {
 		w->reported = 1;
 		ev->events |= AFORK_URING_RELEASED;
+	}
+	if (w->released) {
 		ev->exec_errno = afork_exec_errno(w->child);
 		if (ev->exec_errno < 0)
 			ev->exec_errno = 0;
