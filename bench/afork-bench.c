@@ -73,7 +73,7 @@
 
 #define MIB (1024ul * 1024)
 #define MAX_WORKERS 8
-#define MAX_SLOTS 16
+#define MAX_SLOTS 24
 #define MAX_TARGETS 2
 #define MAX_ROWS 16
 #define MAX_INFLIGHT 256
@@ -217,6 +217,7 @@ enum method {
 	M_AFORK_3FA,
 	M_AFORK_SPAWN,
 	M_AFORK_SPAWN_3FA,
+	M_AFORK_POLL,
 	M_NMETHODS
 };
 
@@ -230,6 +231,7 @@ static const char *const method_name[M_NMETHODS] = {
 	[M_AFORK_3FA] = "afork_3fa",
 	[M_AFORK_SPAWN] = "afork_spawn",
 	[M_AFORK_SPAWN_3FA] = "afork_spawn_3fa",
+	[M_AFORK_POLL] = "afork_poll",
 };
 
 struct target {
@@ -251,6 +253,49 @@ static afork_spawn_file_actions_t afa3;
 static int nullw = -1;			/* /dev/null, O_WRONLY, inherited */
 static char *raw_stacks;
 static int raw_ctid[RAW_SLOTS];
+
+/*
+ * afork_poll keeps a handle per child (with a pidfd and a release fd, as an
+ * event loop would), freed once the child is reaped.
+ */
+static struct {
+	pid_t pid;
+	struct afork_child *c;
+} handles[RAW_SLOTS];
+
+static void handle_put(pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < RAW_SLOTS; i++) {
+		if (handles[i].c && handles[i].pid == pid) {
+			afork_free(handles[i].c);
+			handles[i].c = NULL;
+			return;
+		}
+	}
+}
+
+static int child_exec(void *arg);
+
+static pid_t afork_poll_spawn(const struct target *t)
+{
+	struct afork_opts opts;
+	struct afork_child *c;
+	int i;
+
+	for (i = 0; i < RAW_SLOTS && handles[i].c; i++)
+		;
+	if (i == RAW_SLOTS)
+		return -EAGAIN;
+	afork_opts_init(&opts);
+	opts.options = AFORK_OPT_PIDFD | AFORK_OPT_RELEASE_FD;
+	if (afork_start(&c, &opts, child_exec, (void *)t))
+		return -errno;
+	handles[i].c = c;
+	handles[i].pid = afork_pid(c);
+	return handles[i].pid;
+}
 
 /* The child of afork(): exec the target, nothing else. */
 static int child_exec(void *arg)
@@ -362,6 +407,8 @@ static pid_t spawn_one(int m, const struct target *t)
 	case M_AFORK_3FA:
 		pid = afork(child_3fa, (void *)t);
 		return pid < 0 ? -errno : pid;
+	case M_AFORK_POLL:
+		return afork_poll_spawn(t);
 #if HAVE_AFORK_SPAWN
 	/* Default attributes (a pidfd), no handle: as a caller that only
 	 * wants the pid would do. */
@@ -504,6 +551,8 @@ static void run_lat(const struct cmd *c, struct reply *rp)
 		return;
 	}
 	t2 = now_ns();
+	if (c->method == M_AFORK_POLL)
+		handle_put(pid);
 	rp->errors = !exited_ok(st);
 	rp->a = t1 - t0;
 	rp->b = t2 - t0;
@@ -540,6 +589,8 @@ static void run_tput(const struct cmd *c, struct reply *rp)
 			break;
 		}
 		done++;
+		if (c->method == M_AFORK_POLL)
+			handle_put(pid);
 		if (!exited_ok(st))
 			rp->errors++;
 	}
@@ -591,6 +642,7 @@ static int worker_main(const struct worker_args *wa)
 				h.methods[h.nmethods++] = i;
 	} else {
 		h.methods[h.nmethods++] = M_AFORK;
+		h.methods[h.nmethods++] = M_AFORK_POLL;
 	}
 	h.anon_huge_kb = proc_kb("/proc/self/smaps_rollup", "AnonHugePages");
 	h.rss_kb = proc_kb("/proc/self/status", "VmRSS");
@@ -644,6 +696,8 @@ struct config {
 	int tput_n, inflight, tput_rounds;
 	char backends[128];
 	char methods[256];	/* only these slots (comma list); "" all */
+	char focus[256];	/* these get focus_iters samples, no budget */
+	int focus_iters;
 	char target_list[64];
 	const char *tiny_path, *true_path;
 	const char *out;
@@ -662,7 +716,7 @@ struct worker {
 };
 
 struct slot {
-	int w, m;
+	int w, m, focus;
 	char name[48];
 	double *blk, *rtt;
 	int nlat, cap;
@@ -869,8 +923,11 @@ static void run_row(const struct config *cf, const struct row *r)
 
 			backend_snake(bn, sizeof(bn), b);
 			snprintf(mn, sizeof(mn), "afork_%s", bn);
-			if (!in_list(cf->methods, mn))
-				continue;
+			if (!in_list(cf->methods, mn)) {
+				snprintf(mn, sizeof(mn), "afork_poll_%s", bn);
+				if (!in_list(cf->methods, mn))
+					continue;
+			}
 		}
 		x = start_worker(cf, r, b, 0);
 		if (x.h.status) {
@@ -900,7 +957,8 @@ static void run_row(const struct config *cf, const struct row *r)
 			s[ns].m = m;
 			backend_snake(bn, sizeof(bn), w[i].h.backend_name);
 			if (m == M_AFORK || m == M_AFORK_3FA ||
-			    m == M_AFORK_SPAWN || m == M_AFORK_SPAWN_3FA)
+			    m == M_AFORK_SPAWN || m == M_AFORK_SPAWN_3FA ||
+			    m == M_AFORK_POLL)
 				snprintf(s[ns].name, sizeof(s[ns].name), "%s_%s",
 					 method_name[m], bn);
 			else
@@ -908,6 +966,7 @@ static void run_row(const struct config *cf, const struct row *r)
 					 method_name[m]);
 			if (cf->methods[0] && !in_list(cf->methods, s[ns].name))
 				continue;
+			s[ns].focus = cf->focus[0] && in_list(cf->focus, s[ns].name);
 			ns++;
 		}
 	}
@@ -921,6 +980,7 @@ static void run_row(const struct config *cf, const struct row *r)
 			memset(&s[k], 0, sizeof(s[k]));
 			s[k].w = keep.w;
 			s[k].m = keep.m;
+			s[k].focus = keep.focus;
 			memcpy(s[k].name, keep.name, sizeof(keep.name));
 			free(keep.blk);
 			free(keep.rtt);
@@ -930,16 +990,22 @@ static void run_row(const struct config *cf, const struct row *r)
 			for (k = 0; k < ns; k++)
 				ask(&w[s[k].w], OP_LAT, s[k].m, t, 0, 0);
 
-		/* Latency, one sample per method per round, rotating order. */
-		for (it = 0; it < cf->iters; it++) {
+		/*
+		 * Latency, one sample per method per round, rotating order.
+		 * Focus methods go on to focus_iters, without a time budget,
+		 * still interleaved with each other.
+		 */
+		for (it = 0; ; it++) {
 			int active = 0;
 
 			for (j = 0; j < ns; j++) {
 				struct slot *sl = &s[(j + it) % ns];
 				struct reply rp;
 
-				if (sl->nlat >= cf->min_iters &&
-				    sl->lat_s >= cf->lat_budget)
+				if (sl->focus ? sl->nlat >= cf->focus_iters
+					      : (sl->nlat >= cf->iters ||
+						 (sl->nlat >= cf->min_iters &&
+						  sl->lat_s >= cf->lat_budget)))
 					continue;
 				active++;
 				rp = ask(&w[sl->w], OP_LAT, sl->m, t, 0, 0);
@@ -1116,6 +1182,8 @@ static void usage(void)
 "  --tput-budget S      seconds of throughput per method (default 3)\n"
 "  --backends LIST      afork backends (default syscall,clone3,clone-legacy,vfork)\n"
 "  --methods LIST       only these methods, as named in the CSV (default all)\n"
+"  --focus LIST         these methods get --focus-iters latency samples, no budget\n"
+"  --focus-iters N      (default: --iters)\n"
 "  --targets LIST       static,true (default both)\n"
 "  --tiny PATH          the tiny static exec target (default: beside this program)\n"
 "  --true PATH          the /bin/true target (default /bin/true)\n"
@@ -1217,6 +1285,10 @@ int main(int argc, char **argv)
 			snprintf(cf.backends, sizeof(cf.backends), "%s", v);
 		else if (ARG("--methods"))
 			snprintf(cf.methods, sizeof(cf.methods), "%s", v);
+		else if (ARG("--focus"))
+			snprintf(cf.focus, sizeof(cf.focus), "%s", v);
+		else if (ARG("--focus-iters"))
+			cf.focus_iters = atoi(v);
 		else if (ARG("--targets"))
 			snprintf(cf.target_list, sizeof(cf.target_list), "%s", v);
 		else if (ARG("--tiny"))
@@ -1241,6 +1313,8 @@ int main(int argc, char **argv)
 			usage();
 #undef ARG
 	}
+	if (!cf.focus_iters)
+		cf.focus_iters = cf.iters;
 	if (cf.iters < 1 || cf.min_iters < 1 || cf.tput_n < 1 ||
 	    cf.inflight < 1 || cf.inflight > MAX_INFLIGHT || cf.tput_rounds < 1)
 		die("bad iteration parameters");
@@ -1298,6 +1372,9 @@ int main(int argc, char **argv)
 		     rp ? rp : "?");
 		free(rp);
 	}
+	if (cf.focus[0])
+		META("# focus: %s (%d latency samples each, no time budget)\n",
+		     cf.focus, cf.focus_iters);
 	META("# params: iters=%d min_iters=%d lat_budget_s=%.2f tput_n=%d inflight=%d tput_rounds=%d tput_budget_s=%.2f warmup=%d\n",
 	     cf.iters, cf.min_iters, cf.lat_budget, cf.tput_n, cf.inflight,
 	     cf.tput_rounds, cf.tput_budget, WARMUP);

@@ -38,6 +38,10 @@ function rank(m) {
 	if (m == "posix_spawn_3fa") return 9
 	if (m ~ /^afork_spawn_3fa/) return 10
 	if (m ~ /^afork_spawn/) return 8.5
+	if (m == "afork_poll_syscall") return 12
+	if (m == "afork_poll_clone3") return 13
+	if (m == "afork_poll_clone_legacy") return 14
+	if (m == "afork_poll_vfork") return 15
 	if (m ~ /^afork_3fa/) return 11
 	return 20
 }
@@ -212,7 +216,7 @@ END {
 			x0 = (x0 > 0) ? x0 / 8 : 1
 			for (i = 1; i <= nm; i++) {
 				m = methods[i]
-				if (m ~ /3fa/)
+				if (m ~ /3fa|^afork_poll/)
 					continue
 				if (nb++)
 					printf "\n\n" > dat
@@ -281,7 +285,12 @@ END {
 	target_line("blocked, 3 file actions: " sm " / posix_spawn_3fa", w, 0.5, 1, host, ratio_parts)
 	w = ratio_over_sizes(tg, "afork_syscall", cm, "blocked_p50_us", 1)
 	target_line("blocked: afork_syscall / " cm " (guest)", w, 0.85, 1, guest, ratio_parts)
-	printf "\n%d PASS, %d MISS. \"worst ratio\" is the worst over the parent sizes without THP or busy threads:\n\n%s", npass, nmiss, details
+	w = ratio_over_sizes(tg, "afork_poll_syscall", "afork_poll_" substr(cm, 7), "blocked_p50_us", 1)
+	target_line("blocked, pidfd + release fd: afork_poll_syscall / afork_poll_" substr(cm, 7) " (guest)", w, 0.85, 1, guest, ratio_parts)
+	w = ratio_over_sizes(tg, "afork_syscall", "afork_clone_legacy", "blocked_p50_us", 1)
+	target_line("blocked: afork_syscall / afork_clone_legacy (guest, extra)", w, 0.85, 1, 0, ratio_parts)
+	printf "\n%d PASS, %d MISS (\"info\": shown, not judged in this run). \"worst ratio\" is the worst over the parent sizes without THP or busy threads:\n\n%s", npass, nmiss, details
+	printf "\nMethods: `afork_<backend>` is afork() (no handle); `afork_poll_<backend>` is afork_start() with AFORK_OPT_PIDFD|AFORK_OPT_RELEASE_FD, what an event loop uses; `afork_spawn_<backend>` is afork_spawn() with default attributes; `raw_clone_vm` is clone(CLONE_VM|CLONE_CHILD_CLEARTID|SIGCHLD) from a 20-instruction assembly helper whose child only execs (the floor).\n"
 	if (spawn3fa == "" && proxy3fa != "")
 		printf "\n`%s` stands in for the library's non-blocking spawn call (not in libafork yet): afork() with a child doing the same three file actions through afork_child_open/dup2/close.\n", proxy3fa
 	if (errs != "")

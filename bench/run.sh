@@ -63,6 +63,7 @@ trap 'rm -rf "$tmp"' EXIT
 awk -f "$here/report.awk" -v plotdir="$tmp" "$csv" >"$out/results.md"
 
 where=$(sed -n 's/^# where: //p' "$csv")
+rm -f "$out"/*.png
 if command -v gnuplot >/dev/null 2>&1; then
 	for dat in "$tmp"/*.dat; do
 		t=$(basename "$dat" .dat)

@@ -66,6 +66,8 @@ awk -F, -v thp=$thp -v spawn=$spawn '
 			if (x ~ /^afork_spawn_3fa_/) s3 = 1
 			else if (x ~ /^afork_spawn_/) s0 = 1
 		}
+		for (x in m) if (x ~ /^afork_poll_/) pl = 1
+		if (!pl) { print "# missing method afork_poll_*"; bad = 1 }
 		if (!p) { print "# missing method afork_3fa_*"; bad = 1 }
 		if (spawn && !(s0 && s3)) { print "# missing method afork_spawn_*"; bad = 1 }
 		for (a in rows) for (b in tg) for (x in m)

@@ -10,10 +10,13 @@
 # console between "### afork-bench CSV BEGIN" and "### afork-bench CSV END"
 # markers, which bench/run.sh vm-log reads back from the console log.
 #
-# Guest defaults: the guest has 2 GiB (qemu/run-vm.sh, VM_MEM) of which
+# Guest defaults: the guest has 3 GiB (VM_MEM in bench/Makefile) of which
 # KASAN takes an eighth, and one worker per backend holds the parent's
 # memory, so the sizes stop at 256 MiB; TCG runs a KASAN + lockdep kernel
-# some 50-100 times slower than the host, so fewer samples.
+# some 100-1000 times slower than the host (a clone takes milliseconds), so
+# fewer samples, one exec target (the static one: /bin/true is busybox
+# there), no busy-thread row; the methods the guest target compares (the
+# syscall against the clone backends) get 100 interleaved samples each.
 set -eu
 
 build=$1 dest=$2
@@ -35,8 +38,11 @@ cd /payload || exit 1
 echo "### afork-bench start: $(date -u)"
 HEAD
 	printf './afork-bench --where guest --out /tmp/afork-bench.csv'
-	printf ' --sizes 0,64,256 --busy 0:8 --iters 80 --min-iters 10'
-	printf ' --lat-budget 3 --tput-n 128 --tput-rounds 2 --tput-budget 6'
+	printf ' --sizes 0,64,256 --busy none --targets static'
+	printf ' --iters 30 --min-iters 10 --lat-budget 4'
+	printf ' --tput-n 64 --tput-rounds 1 --tput-budget 4'
+	printf ' --focus raw_clone_vm,afork_syscall,afork_clone3,afork_clone_legacy,afork_poll_syscall,afork_poll_clone3'
+	printf ' --focus-iters 100'
 	for a in "$@"; do
 		printf " '%s'" "$(printf '%s' "$a" | sed "s/'/'\\\\''/g")"
 	done
