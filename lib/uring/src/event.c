@@ -126,10 +126,12 @@ AFU_API int afork_uring_handle(struct afork_uring *u,
 
 	if (w->exited) {
 		/*
-		 * Reaped, so released; the vfork backend's worker may not
-		 * have published it yet (a moment, see afork_wait()).
+		 * Reaped (by us, or by someone else: ECHILD), so released;
+		 * the vfork backend's worker may not have published it yet
+		 * (a moment, see afork_wait()).
 		 */
-		if (!w->error && afork_released(w->child) != 1)
+		if ((!w->error || w->error == ECHILD) &&
+		    afork_released(w->child) != 1)
 			afork_wait_release(w->child, -1);
 		if (afork_released(w->child) == 1) {
 			w->released = 1;
