@@ -188,18 +188,23 @@ static struct {
 	uint64_t autoreaped, waitpid_hidden, mode[M_NR];
 } fig;
 static uint64_t failures[C_NR];
-static unsigned int printed;
 static uint64_t cur_iter;
 
 static volatile uint64_t progress;
+
+static const struct plan *cur_plan;
+static int plan_shown;
+static void print_plan(const struct plan *p);
 
 static void failf(enum check c, const char *fmt, ...)
 {
 	va_list ap;
 
-	failures[c]++;
-	if (printed++ >= 40)
+	if (failures[c]++ >= 8)
 		return;
+	if (cur_plan && !plan_shown && !opt.verbose)
+		print_plan(cur_plan);
+	plan_shown = 1;
 	printf("# FAIL iteration %" PRIu64 ": ", cur_iter);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
@@ -375,44 +380,47 @@ static void put(uintptr_t addr, const void *src, size_t len)
 	memcpy(shadow + (addr - arena), src, len);
 }
 
-/* Apply state[lo, hi) with one call per run of equal states. */
-static void set_prot(const unsigned char *st, size_t lo, size_t hi)
+/* Change the pages [lo, hi) whose state differs from @st to it. */
+static void arena_set(const unsigned char *st, size_t lo, size_t hi)
 {
 	size_t i = lo, j;
 
 	while (i < hi) {
-		for (j = i + 1; j < hi && st[j] == st[i]; j++)
+		if (cur_state[i] == st[i]) {
+			i++;
+			continue;
+		}
+		for (j = i + 1; j < hi && st[j] == st[i] && cur_state[j] != st[j] &&
+		     (cur_state[j] == PG_UNMAPPED) == (cur_state[i] == PG_UNMAPPED); j++)
 			;
+		/* A hole we left: nobody else maps here (MAP_FIXED_NOREPLACE). */
+		if (cur_state[i] == PG_UNMAPPED && st[i] != PG_UNMAPPED &&
+		    mmap((void *)pg_addr(i), (j - i) * page, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) !=
+		    (void *)pg_addr(i))
+			die("arena hole taken");
 		if (st[i] == PG_UNMAPPED) {
 			if (munmap((void *)pg_addr(i), (j - i) * page))
 				die("munmap");
-		} else if (st[i] != PG_RW) {
-			if (mprotect((void *)pg_addr(i), (j - i) * page,
-				     st[i] == PG_R ? PROT_READ : PROT_NONE))
-				die("mprotect");
+		} else if (mprotect((void *)pg_addr(i), (j - i) * page,
+				    st[i] == PG_RW ? PROT_READ | PROT_WRITE :
+				    st[i] == PG_R ? PROT_READ : PROT_NONE)) {
+			die("mprotect");
 		}
+		memset(cur_state + i, st[i], j - i);
 		i = j;
 	}
 }
 
 static void arena_apply(const struct plan *p)
 {
-	size_t i, j;
+	unsigned char rw[ARENA_PAGES];
 	uint8_t nz = 0xa5;
 
-	/* Fill the holes we left (nobody else maps here: MAP_FIXED_NOREPLACE). */
-	for (i = 0; i < ARENA_PAGES; i = j) {
-		for (j = i + 1; j < ARENA_PAGES &&
-		     (cur_state[j] == PG_UNMAPPED) == (cur_state[i] == PG_UNMAPPED); j++)
-			;
-		if (cur_state[i] == PG_UNMAPPED &&
-		    mmap((void *)pg_addr(i), (j - i) * page, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) !=
-		    (void *)pg_addr(i))
-			die("arena hole taken");
-	}
-	if (mprotect((void *)arena, ARENA_PAGES * page, PROT_READ | PROT_WRITE))
-		die("mprotect arena");
+	/* The data pages read-write to write them, then as planned. */
+	memcpy(rw, cur_state, sizeof(rw));
+	memset(rw, PG_RW, DATA_PAGES);
+	arena_set(rw, 0, DATA_PAGES);
 	memset((void *)arena, 0, DATA_PAGES * page);
 	memset(shadow, 0, DATA_PAGES * page);
 
@@ -433,8 +441,7 @@ static void arena_apply(const struct plan *p)
 		if (p->tail_nz >= 0)
 			put(p->uargs + AFORK_ARGS_SIZE_VER0 + p->tail_nz, &nz, 1);
 	}
-	set_prot(p->state, 0, ARENA_PAGES);
-	memcpy(cur_state, p->state, sizeof(cur_state));
+	arena_set(p->state, 0, ARENA_PAGES);
 }
 
 /* ------------------------------------------------------------------ */
@@ -638,69 +645,132 @@ static const int sigs[] = {
 	SIGWINCH, SIGURG, SIGCONT, SIGSEGV, SIGQUIT, SIGPIPE, 35, 40, 64,
 };
 
+/* Valid choices, for the "sane" iterations (see draw_plan()). */
+static void sane_stack(struct rng *r, struct plan *p)
+{
+	uintptr_t lo = pg_addr(STACK_FIRST);
+	uintptr_t top = lo + (CHILD_STACK_NEED +
+			      rng_below(r, STACK_PAGES - CHILD_STACK_NEED + 1)) * page;
+
+	if (rng_pct(r, 30))
+		top -= rng_below(r, page);
+	p->a.stack_size = rng_log(r, top - lo);
+	p->a.stack = top - p->a.stack_size;
+}
+
+enum aspect { A_PAGES = 1, A_SIZE, A_UARGS, A_FLAGS, A_STACK, A_PIDFD, A_WORD,
+	      A_MASK, A_NR };
+
 static void draw_plan(uint64_t iter, struct plan *p)
 {
 	struct rng r;
 	size_t i;
+	/*
+	 * Half the iterations are "sane": every argument valid, and in half
+	 * of those one aspect drawn adversarially; the others draw every
+	 * aspect adversarially.  So a good share of the calls create
+	 * children, and each error path is also hit in isolation.
+	 */
+	int sane, perturb;
 
 	memset(p, 0, sizeof(*p));
 	rng_init(&r, opt.seed, iter);
 	p->iter = iter;
+	sane = rng_pct(&r, 50);
+	perturb = sane && rng_pct(&r, 50) ? 1 + (int)rng_below(&r, A_NR - 1) : 0;
+#define ADV(a) (!sane || perturb == (a))
 
 	/* Page states: the struct pages mostly RW, slots anything. */
 	for (i = 0; i < ARENA_PAGES; i++)
 		p->state[i] = PG_NONE;
-	for (i = 0; i < STRUCT_PAGES; i++)
+	for (i = 0; i < DATA_PAGES; i++)
 		p->state[i] = PG_RW;
-	if (rng_pct(&r, 25))
-		p->state[rng_below(&r, STRUCT_PAGES)] = draw_state(&r, 0);
-	for (i = STRUCT_PAGES; i < DATA_PAGES; i++)
-		p->state[i] = draw_state(&r, 60);
 	for (i = STACK_FIRST; i < STACK_FIRST + STACK_PAGES; i++)
 		p->state[i] = PG_RW;
-	if (rng_pct(&r, 20)) {
-		size_t a = rng_below(&r, STACK_PAGES), n = 1 + rng_below(&r, 8);
-		unsigned char s = draw_state(&r, 0);
+	if (ADV(A_PAGES)) {
+		if (rng_pct(&r, 25))
+			p->state[rng_below(&r, STRUCT_PAGES)] = draw_state(&r, 0);
+		for (i = STRUCT_PAGES; i < DATA_PAGES; i++)
+			p->state[i] = draw_state(&r, 60);
+		if (rng_pct(&r, 20)) {
+			size_t a = rng_below(&r, STACK_PAGES), n = 1 + rng_below(&r, 8);
+			unsigned char s = draw_state(&r, 0);
 
-		for (i = a; i < a + n && i < STACK_PAGES; i++)
-			p->state[STACK_FIRST + i] = s;
+			for (i = a; i < a + n && i < STACK_PAGES; i++)
+				p->state[STACK_FIRST + i] = s;
+		}
 	}
 
-	draw_size(&r, p);
-	draw_uargs(&r, p);
-	draw_flags(&r, p);
-	draw_stack(&r, p);
+	if (ADV(A_SIZE)) {
+		draw_size(&r, p);
+	} else {
+		p->tail_nz = -1;
+		p->size = rng_pct(&r, 70) ? AFORK_ARGS_SIZE_VER0 :
+			  AFORK_ARGS_SIZE_VER0 + 1 + rng_below(&r, page - AFORK_ARGS_SIZE_VER0);
+	}
+	if (ADV(A_UARGS)) {
+		draw_uargs(&r, p);
+	} else {
+		size_t span = p->size < page ? p->size : page;
+
+		p->uargs = pg_addr(rng_below(&r, 2)) + rng_below(&r, page / 8) * 8;
+		if (p->uargs + span > pg_addr(STRUCT_PAGES))
+			p->uargs = pg_addr(STRUCT_PAGES) - span;
+	}
+	if (ADV(A_FLAGS))
+		draw_flags(&r, p);
+	else
+		p->a.flags = rng_below(&r, 8);
+	if (ADV(A_STACK))
+		draw_stack(&r, p);
+	else
+		sane_stack(&r, p);
 
 	/* The pidfd slot, used whatever the flags say. */
-	p->a.pidfd = draw_slot(&r, 4, 4);
-	if (rng_pct(&r, 3))
-		p->a.pidfd = 0;
+	if (ADV(A_PIDFD)) {
+		p->a.pidfd = draw_slot(&r, 4, 4);
+		if (rng_pct(&r, 3))
+			p->a.pidfd = 0;
+	} else {
+		p->a.pidfd = pg_addr(5 + rng_below(&r, 2)) + rng_below(&r, page / 4) * 4;
+	}
 
 	/* The release word. */
-	if (rng_pct(&r, 15))
-		p->a.release_word = 0;
-	else if (rng_pct(&r, 8))
-		p->a.release_word = p->a.pidfd;		/* aliasing */
-	else
-		p->a.release_word = draw_slot(&r, 4, 4);
+	if (ADV(A_WORD)) {
+		if (rng_pct(&r, 15))
+			p->a.release_word = 0;
+		else if (rng_pct(&r, 8))
+			p->a.release_word = p->a.pidfd;		/* aliasing */
+		else
+			p->a.release_word = draw_slot(&r, 4, 4);
+	} else if (rng_pct(&r, 70)) {
+		p->a.release_word = pg_addr(3 + rng_below(&r, 2)) +
+				    rng_below(&r, page / 4) * 4;
+	}
 
 	/* The signal mask. */
 	p->mask_val = draw_mask(&r);
-	switch (rng_below(&r, 20)) {
-	case 0:
+	if (ADV(A_MASK)) {
+		switch (rng_below(&r, 20)) {
+		case 0:
+			p->a.sigmask_size = 8;
+			break;
+		case 1:
+			p->a.sigmask = draw_slot(&r, 8, 8);
+			p->a.sigmask_size = rng_pct(&r, 50) ? rng_below(&r, 16) : rng_next(&r);
+			break;
+		case 2: case 3: case 4: case 5: case 6: case 7: case 8:
+			break;
+		default:
+			p->a.sigmask = draw_slot(&r, 8, 8);
+			p->a.sigmask_size = 8;
+			break;
+		}
+	} else if (rng_pct(&r, 60)) {
+		p->a.sigmask = pg_addr(7) + rng_below(&r, page / 8) * 8;
 		p->a.sigmask_size = 8;
-		break;
-	case 1:
-		p->a.sigmask = draw_slot(&r, 8, 8);
-		p->a.sigmask_size = rng_pct(&r, 50) ? rng_below(&r, 16) : rng_next(&r);
-		break;
-	case 2: case 3: case 4: case 5: case 6: case 7: case 8:
-		break;
-	default:
-		p->a.sigmask = draw_slot(&r, 8, 8);
-		p->a.sigmask_size = 8;
-		break;
 	}
+#undef ADV
 
 	/* A race against the call: unmap a page the call reads or writes. */
 	if (rng_pct(&r, 15)) {
@@ -1011,7 +1081,9 @@ static void follow_child(const struct plan *p, const struct oracle_out *o,
 				      load32((uint32_t *)(uintptr_t)a->release_word), pid);
 		}
 		if (p->sig && pfd >= 0) {
-			if (syscall(__NR_pidfd_send_signal, pfd, p->sig, NULL, 0))
+			/* ESRCH: it died of its stack and was auto-reaped. */
+			if (syscall(__NR_pidfd_send_signal, pfd, p->sig, NULL, 0) &&
+			    (must_run || errno != ESRCH))
 				failf(C_STATUS, "pidfd_send_signal: %s", strerror(errno));
 			fig.sent++;
 		}
@@ -1033,8 +1105,9 @@ static void follow_child(const struct plan *p, const struct oracle_out *o,
 			      opt.timeout_ms);
 			syscall(__NR_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
 			poll_fd(pfd, POLLIN, -1);
-			revents = poll_fd(pfd, POLLIN | POLLPRI, 0);
 		}
+		/* poll() reports only what is asked for (and POLLHUP). */
+		revents = poll_fd(pfd, POLLIN | POLLPRI, 0);
 		if (!autoreap && !(revents & POLLPRI))
 			failf(C_RELEASE, "exited child: pidfd revents %#x lack POLLPRI",
 			      revents);
@@ -1130,7 +1203,12 @@ from_si:
 	if (word_ok && load32((uint32_t *)(uintptr_t)a->release_word) != 0)
 		failf(C_RELEASE, "release word %#x after exit, want 0",
 		      load32((uint32_t *)(uintptr_t)a->release_word));
-	if (pfd >= 0) {
+	/*
+	 * A reaped child's pidfd reports POLLHUP at once; an auto-reaped one
+	 * only once the child has finished release_task() itself (its
+	 * POLLIN came before that, and nothing wakes us for POLLHUP).
+	 */
+	if (pfd >= 0 && !autoreap) {
 		revents = poll_fd(pfd, POLLIN, 0);
 		if (!(revents & POLLHUP))
 			failf(C_RELEASE, "reaped child: pidfd revents %#x lack POLLHUP",
@@ -1152,6 +1230,8 @@ static void run_iteration(uint64_t iter)
 
 	cur_iter = iter;
 	draw_plan(iter, &p);
+	cur_plan = &p;
+	plan_shown = 0;
 	if (opt.verbose)
 		print_plan(&p);
 	arena_apply(&p);
@@ -1226,8 +1306,6 @@ static void run_iteration(uint64_t iter)
 		fig.other_ret++;
 
 	if (!match) {
-		if (!opt.verbose)
-			print_plan(&p);
 		failf(C_ORACLE, "afork returned %ld (%s), oracle says %ld (%s)%s",
 		      ret, ret < 0 ? strerror((int)-ret) : "-", want.ret,
 		      want.ret < 0 ? strerror((int)-want.ret) : "-",
@@ -1281,6 +1359,7 @@ static void run_iteration(uint64_t iter)
 		failf(C_CHILD, "the parent's SIGUSR1 handler ran in a child");
 	handler_in_child = 0;
 	set_sigchld(D_DFL);
+	cur_plan = NULL;
 	progress++;
 }
 
@@ -1412,6 +1491,15 @@ int main(int argc, char **argv)
 	for (i = 0; i < ARENA_PAGES; i++)
 		cur_state[i] = PG_RW;
 
+	/*
+	 * Known dispositions: the runner may have left some ignored (a
+	 * shell ignores SIGINT and SIGQUIT for background commands), and
+	 * SIG_IGN is inherited by the children, which the oracle of
+	 * sig_fatal() assumes it is not.
+	 */
+	for (c = 1; c < 65; c++)
+		if (c != SIGKILL && c != SIGSTOP && (c < 32 || c > 33))
+			signal(c, SIG_DFL);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_usr1;
 	sa.sa_flags = SA_RESTART;
