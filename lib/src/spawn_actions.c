@@ -172,8 +172,7 @@ AFORK_API int afork_spawn_file_actions_addfchdir(afork_spawn_file_actions_t *fa,
 	struct spawn_action *a;
 	int err;
 
-	if (!afork__fd_valid(fd))
-		return EBADF;
+	/* As glibc: not checked here, fchdir in the child says EBADF. */
 	a = add(fa, SPAWN_FCHDIR, NULL, &err);
 	if (!a)
 		return err;

@@ -70,16 +70,25 @@ static int is_ours(const struct fds *f, int fd)
 	return f->keep >= 0 && fd == f->keep;
 }
 
-/* Make room at @target if our fd sits there. */
-static void make_room(struct fds *f, int target)
+/*
+ * Move our fd above @target.  An open action takes the lowest free fd, as
+ * under glibc only if our fd does not sit below its target, so before an
+ * open (and for a dup2 onto our fd) it goes up.  With no room above, it
+ * goes anywhere else; with no room at all it is closed, and the release
+ * fd may then report release before the exec.
+ */
+static void move_above(struct fds *f, int target)
 {
 	long n;
 
-	if (!is_ours(f, target))
+	if (f->keep < 0 || f->keep > target)
 		return;
-	n = sys_fcntl(f->keep, F_DUPFD_CLOEXEC, 0);
+	n = sys_fcntl(f->keep, F_DUPFD_CLOEXEC, (long)target + 1);
+	if (n < 0 && f->keep == target)
+		n = sys_fcntl(f->keep, F_DUPFD_CLOEXEC, 0);
+	if (n < 0 && f->keep != target)
+		return;
 	sys_close(f->keep);
-	/* No fd left to move it to: the release fd may fire early. */
 	f->keep = n >= 0 ? (int)n : -1;
 }
 
@@ -116,7 +125,12 @@ static long do_action(struct fds *f, const struct spawn_action *a)
 
 	switch (a->op) {
 	case SPAWN_OPEN:
-		make_room(f, a->fd);
+		/*
+		 * POSIX: an open fd is closed first, so the open may land on
+		 * it and keep its O_CLOEXEC (glibc does the same).
+		 */
+		move_above(f, a->fd);
+		sys_close(a->fd);
 		fd = sys_openat(AT_FDCWD, a->path, a->oflag, a->mode);
 		if (fd < 0 || fd == a->fd)
 			return fd;
@@ -130,6 +144,9 @@ static long do_action(struct fds *f, const struct spawn_action *a)
 		/* As glibc: only an fd out of range is an error. */
 		return (r < 0 && !fd_in_range(a->fd)) ? r : 0;
 	case SPAWN_DUP2:
+		/* Move first: our fd may land on a source that is not open. */
+		if (is_ours(f, a->newfd) && a->fd != a->newfd)
+			move_above(f, a->newfd);
 		if (is_ours(f, a->fd))
 			return -EBADF;
 		if (a->fd == a->newfd) {
@@ -139,7 +156,6 @@ static long do_action(struct fds *f, const struct spawn_action *a)
 				return r;
 			return sys_fcntl(a->fd, F_SETFD, r & ~FD_CLOEXEC);
 		}
-		make_room(f, a->newfd);
 		return sys_dup2(a->fd, a->newfd);
 	case SPAWN_CHDIR:
 		return sys_chdir(a->path);
