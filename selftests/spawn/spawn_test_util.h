@@ -26,7 +26,7 @@
 extern char **environ;
 
 struct strbuf {
-	char s[32768];
+	char s[512 * 1024];
 	size_t n;
 };
 
