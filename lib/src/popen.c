@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "spawn.h"
+#include "spawn_int.h"
 
 extern char **environ;
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * afork_spawn(), afork_spawnp(): the parent's side (see spawn.h for the
+ * afork_spawn(), afork_spawnp(): the parent's side (see spawn_int.h for the
  * whole sequence, spawn_child.c for the child's side).
  *
  * The copy of the arguments goes to the bottom of the child's stack,
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spawn.h"
+#include "spawn_int.h"
 
 static uint32_t spawn_counter;
 

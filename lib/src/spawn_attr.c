@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "spawn.h"
+#include "spawn_int.h"
 
 _Static_assert(sizeof(struct spawn_attr) <= sizeof(afork_spawnattr_t),
 	       "struct spawn_attr outgrew afork_spawnattr_t");

@@ -25,12 +25,12 @@
 #include <sys/resource.h>
 #include <termios.h>
 
-#include "spawn.h"
+#include "spawn_int.h"
 
 #define SPIN_ROUNDS 2000
 #define ORPHAN_CHECK_NS (50 * 1000 * 1000)
 
-/* Wait until the parent has published our block (see spawn.h). */
+/* Wait until the parent has published our block (see spawn_int.h). */
 static void wait_parent(struct spawn_block *b, uint64_t ticket)
 {
 	const volatile uint32_t *word = (const volatile uint32_t *)&b->ticket;

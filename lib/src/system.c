@@ -29,7 +29,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "spawn.h"
+#include "spawn_int.h"
 
 extern char **environ;
 
