@@ -728,6 +728,7 @@ struct slot {
 };
 
 static char self_exe[PATH_MAX];
+static char base_backend[24];	/* what "auto" picks here */
 
 static struct worker start_worker(const struct config *cf, const struct row *r,
 				  const char *backend, int all_methods)
@@ -783,9 +784,14 @@ static struct worker start_worker(const struct config *cf, const struct row *r,
 	fcntl(from[0], F_SETFD, FD_CLOEXEC);
 	w.to = to[1];
 	w.from = from[0];
-	if (!xread(w.from, &w.h, sizeof(w.h)))
-		die("worker (%s) died during setup", backend);
 	return w;
+}
+
+/* Wait for a started worker to have its memory and say hello. */
+static void worker_hello(struct worker *w, const char *backend)
+{
+	if (!xread(w->from, &w->h, sizeof(w->h)))
+		die("worker (%s) died during setup", backend);
 }
 
 static void stop_worker(struct worker *w)
@@ -903,20 +909,22 @@ static void run_row(const struct config *cf, const struct row *r)
 	int nw = 0, ns = 0, i, j, t, it, k;
 	int64_t row_t0 = now_ns();
 
-	/* The base worker: backend auto, every method. */
+	/*
+	 * The base worker: backend auto, every method; then one per other
+	 * backend.  All start at once, so that they touch their memory in
+	 * parallel (4 GiB takes a while).
+	 */
+	const char *wb[MAX_WORKERS];
+	int wi[MAX_WORKERS];
+
+	wb[nw] = "auto";
+	wi[nw] = -1;
 	w[nw] = start_worker(cf, r, "auto", 1);
-	if (w[nw].h.status)
-		die("no afork backend: %s", strerror(w[nw].h.status));
-	fprintf(stderr, "  row %s: base worker (%s) ready in %.1f s, RSS %ld MiB, AnonHuge %ld MiB\n",
-		r->label, w[nw].h.backend_name, w[nw].h.setup_ns / 1e9,
-		w[nw].h.rss_kb / 1024, w[nw].h.anon_huge_kb / 1024);
 	nw++;
 	for (i = 0; i < 4; i++) {
 		const char *b = all_backends[i];
-		struct worker x;
 
-		if (!in_list(cf->backends, b) ||
-		    !strcmp(b, w[0].h.backend_name))
+		if (!in_list(cf->backends, b) || !strcmp(b, base_backend))
 			continue;
 		if (cf->methods[0]) {
 			char bn[24], mn[48];
@@ -929,22 +937,37 @@ static void run_row(const struct config *cf, const struct row *r)
 					continue;
 			}
 		}
-		x = start_worker(cf, r, b, 0);
-		if (x.h.status) {
-			if (!noted[i])
-				META("# backend %s: unavailable (%s)\n", b,
+		wb[nw] = b;
+		wi[nw] = i;
+		w[nw++] = start_worker(cf, r, b, 0);
+	}
+	for (i = 0, j = 0; i < nw; i++) {
+		struct worker x = w[i];
+
+		worker_hello(&x, wb[i]);
+		if (wi[i] < 0) {
+			if (x.h.status)
+				die("no afork backend: %s", strerror(x.h.status));
+			fprintf(stderr, "  row %s: base worker (%s) ready in %.1f s, RSS %ld MiB, AnonHuge %ld MiB\n",
+				r->label, x.h.backend_name, x.h.setup_ns / 1e9,
+				x.h.rss_kb / 1024, x.h.anon_huge_kb / 1024);
+		} else if (x.h.status) {
+			if (!noted[wi[i]])
+				META("# backend %s: unavailable (%s)\n", wb[i],
 				     strerror(x.h.status));
-			noted[i] = 1;
+			noted[wi[i]] = 1;
 			stop_worker(&x);
 			continue;
+		} else {
+			if (!noted[wi[i]])
+				META("# backend %s: available\n", wb[i]);
+			noted[wi[i]] = 1;
+			fprintf(stderr, "  row %s: worker %s ready in %.1f s\n",
+				r->label, x.h.backend_name, x.h.setup_ns / 1e9);
 		}
-		if (!noted[i])
-			META("# backend %s: available\n", b);
-		noted[i] = 1;
-		fprintf(stderr, "  row %s: worker %s ready in %.1f s\n",
-			r->label, x.h.backend_name, x.h.setup_ns / 1e9);
-		w[nw++] = x;
+		w[j++] = x;
 	}
+	nw = j;
 
 	/* One slot per (worker, method). */
 	for (i = 0; i < nw; i++) {
@@ -1320,6 +1343,14 @@ int main(int argc, char **argv)
 		die("bad iteration parameters");
 	setup_targets(cf.tiny_path, cf.true_path, cf.target_list);
 	signal(SIGPIPE, SIG_IGN);
+
+	/* The backend "auto" picks (the base worker's): not started twice. */
+	unsetenv("AFORK_BACKEND");
+	i = afork_backend();
+	if (i < 0)
+		die("no afork backend: %s", strerror(errno));
+	snprintf(base_backend, sizeof(base_backend), "%s", afork_backend_name(i));
+	META("# backend auto: %s\n", base_backend);
 
 	/* THP rows only where the kernel has THP. */
 	read_first_line("/sys/kernel/mm/transparent_hugepage/enabled", buf, sizeof(buf));
