@@ -31,6 +31,8 @@ note() { sed 's/^/# /'; }
 base=${TMPDIR:-/tmp}
 [ -d /dev/shm ] && [ -w /dev/shm ] && [ -z "${TMPDIR:-}" ] && base=/dev/shm
 tmp=$(mktemp -d "$base/afork-preload-test.XXXXXX") || exit 1
+# Run from make check: the makes below must not see the outer one.
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
 trap 'rm -rf "$tmp"' EXIT
 
 echo "TAP version 13"
