@@ -402,7 +402,7 @@ TEST_F_TIMEOUT(ring, many, 900)
 TEST_F(ring, no_sigchld_without_exec)
 {
 	struct tally t;
-	unsigned int i, n = 256;
+	unsigned int i, n = 100;
 
 	ASSERT_EQ(0, tally_init(&t, n));
 	t.only_exit = 1;
