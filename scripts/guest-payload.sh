@@ -16,12 +16,14 @@ cp "$top/qemu/payload-run.sh" "$dest/run"
 list=$dest/tests.list
 : >"$list"
 
-# add NAME TIMEOUT BINARY [ARGS...]: copy BINARY into the payload and run it.
+# add NAME TIMEOUT BINARY [ARGS...]: copy BINARY into the payload as
+# bin/NAME (names are unique, binaries of different suites may not be)
+# and run it.
 add() {
 	name=$1 secs=$2 bin=$3
 	shift 3
-	cp "$bin" "$dest/bin/"
-	echo "$name $secs /payload/bin/$(basename "$bin")${*:+ $*}" >>"$list"
+	cp "$bin" "$dest/bin/$name"
+	echo "$name $secs /payload/bin/$name${*:+ $*}" >>"$list"
 }
 
 # The system call's own tests first: if they fail, the rest means little.
