@@ -133,6 +133,7 @@ int afork_spawnattr_getafork(const afork_spawnattr_t *attr, int *flags,
 #define AFORK_SPAWN_STEP_SETPGROUP	5
 #define AFORK_SPAWN_STEP_RESETIDS	6
 #define AFORK_SPAWN_STEP_SIGMASK	7
+#define AFORK_SPAWN_STEP_START		8	/* popen/system: starting the shell */
 #define AFORK_SPAWN_STEP_ACTION		0x100
 
 /* "exec", "setsid", ..., "file action"; NULL for an unknown step. */

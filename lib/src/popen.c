@@ -153,6 +153,7 @@ FILE *afork__popen(const char *command, const char *mode, int how, int *err)
 	req.attr = &attr;
 	req.argv = argv;
 	req.envp = environ;
+	req.how = SPAWN_REQ_SHIELD;
 	r = afork__spawn(&c, &req);
 	pthread_mutex_unlock(&popen_lock);
 	afork_spawn_file_actions_destroy(&fa);
@@ -163,8 +164,7 @@ FILE *afork__popen(const char *command, const char *mode, int how, int *err)
 		goto fail;
 	}
 	if (how & POPEN_SYNC) {
-		afork_wait_release(c, -1);
-		r = afork_exec_errno(c);
+		r = afork__spawn_wait_exec(c, req.shielded);
 		if (r > 0) {
 			while (afork_wait(c, NULL, 0) < 0 && errno == EINTR)
 				;

@@ -89,8 +89,9 @@ static int has_slash(const char *s)
 	return strchr(s, '/') != NULL;
 }
 
-int afork__spawn(struct afork_child **childp, const struct spawn_req *r)
+int afork__spawn(struct afork_child **childp, struct spawn_req *r)
 {
+	int shield = 0;
 	struct spawn_attr dflt;
 	const struct spawn_attr *attr = r->attr;
 	const char *search = NULL;
@@ -115,8 +116,17 @@ int afork__spawn(struct afork_child **childp, const struct spawn_req *r)
 		search = r->search ? r->search : getenv("PATH");
 
 	need = measure(r, search, &argc, &envc);
-	if (!need || need + SPAWN_WORK_STACK > AFORK_STACK_MAX)
+	if (!need || need + 2 * SPAWN_WORK_STACK > AFORK_STACK_MAX)
 		return -E2BIG;
+	/* The shield only where the flags would not outlive the exec. */
+	if ((r->how & SPAWN_REQ_SHIELD) &&
+	    (attr->aflags & (int)(AFORK_NOSIGCHLD | AFORK_WAITPID))) {
+		int be = afork__backend_get();
+
+		shield = be == AFORK_BACKEND_CLONE3 || be == AFORK_BACKEND_CLONE;
+	}
+	if (shield)
+		need += SPAWN_WORK_STACK + 16;
 	afork_opts_init(&opts);
 	opts.flags = attr->aflags;
 	opts.options = attr->options | AFORK_OPT_SIGMASK;
@@ -160,6 +170,15 @@ int afork__spawn(struct afork_child **childp, const struct spawn_req *r)
 				b->actions[i].path = copy_str(&bp, r->fa->a[i].path);
 		}
 	}
+	b->exec_done = 0;
+	b->chld_ignored = 0;
+	b->shield_stack = NULL;
+	if (shield) {
+		char *lo = take(&bp, SPAWN_WORK_STACK, 16);
+
+		b->shield_stack = lo + SPAWN_WORK_STACK;
+	}
+	r->shielded = shield;
 	__atomic_store_n(&b->ticket, ticket, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&b->waiting, __ATOMIC_SEQ_CST) == low)
 		sys_futex_wake((const volatile uint32_t *)&b->ticket, 1);
@@ -170,6 +189,24 @@ int afork__spawn(struct afork_child **childp, const struct spawn_req *r)
 		afork_free(c);
 	errno = saved;
 	return 0;
+}
+
+int afork__spawn_wait_exec(struct afork_child *c, int shielded)
+{
+	struct spawn_block *b = afork__stack_base(c);
+	uint32_t v;
+
+	if (!shielded) {
+		afork_wait_release(c, -1);
+		return afork_exec_errno(c);
+	}
+	/* Release is the shield's exit: exec_done says when the exec was. */
+	while (!(v = __atomic_load_n(&b->exec_done, __ATOMIC_ACQUIRE))) {
+		if (afork_released(c) == 1)
+			break;	/* the shield died before saying so */
+		sys_futex_wait(&b->exec_done, 0, NULL);
+	}
+	return __atomic_load_n(&c->exec_errno, __ATOMIC_ACQUIRE);
 }
 
 static int spawn(struct afork_child **childp, pid_t *pid, const char *path,
@@ -243,6 +280,8 @@ AFORK_API const char *afork_spawn_step_name(int step)
 		return "resetids";
 	case AFORK_SPAWN_STEP_SIGMASK:
 		return "sigmask";
+	case AFORK_SPAWN_STEP_START:
+		return "start";
 	}
 	return NULL;
 }

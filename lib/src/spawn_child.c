@@ -21,7 +21,12 @@
  * source fails with EBADF.
  */
 #include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/resource.h>
 #include <termios.h>
 
@@ -236,21 +241,16 @@ static AFORK_NORETURN void fail(struct afork_ctx *ctx, struct spawn_block *b,
 	sys_exit_group(127);
 }
 
-int afork__spawn_child(struct afork_ctx *ctx, void *arg)
+/* Attributes, file actions, mask, exec: the child, or the shield's child. */
+static AFORK_NORETURN void run_body(struct afork_child *c, struct spawn_block *b)
 {
-	struct afork_child *c = (struct afork_child *)ctx;
-	struct spawn_block *b = afork__stack_base(c);
+	struct afork_ctx *ctx = (struct afork_ctx *)c;
 	struct fds f;
 	unsigned int i;
 	int step = 0;
 	long r;
 
-	wait_parent(b, (uint64_t)(uintptr_t)arg);
-
-	if (c->child_fd[0] >= 0)
-		sys_close(c->child_fd[0]);
 	f.keep = c->child_fd[1];
-
 	r = do_attrs(&b->attr, &step);
 	if (r < 0)
 		fail(ctx, b, r, step);
@@ -270,4 +270,98 @@ int afork__spawn_child(struct afork_ctx *ctx, void *arg)
 	else
 		r = sys_execve(b->path, b->argv, b->envp);
 	fail(ctx, b, r, AFORK_SPAWN_STEP_EXEC);
+}
+
+/* The shield's child: started by clone(CLONE_VM|CLONE_VFORK) below. */
+static int shielded_body(void *p)
+{
+	struct afork_child *c = p;
+	struct spawn_block *b = afork__stack_base(c);
+	struct afork_ksigaction ign;
+
+	/* The caller's SIGCHLD disposition, which the shield changed. */
+	if (b->chld_ignored) {
+		memset(&ign, 0, sizeof(ign));
+		ign.handler = (void *)SIG_IGN;
+		sys_sigaction(SIGCHLD, &ign, NULL);
+	}
+	run_body(c, b);
+}
+
+static void exec_done(struct spawn_block *b)
+{
+	__atomic_store_n(&b->exec_done, 1, __ATOMIC_RELEASE);
+	sys_futex_wake(&b->exec_done, INT_MAX);
+}
+
+/*
+ * The shield (see spawn_int.h): a child that never execs, so that its
+ * exit_signal 0 holds, runs the real child as its own and passes on its
+ * exit status.  Every signal stays blocked here; those sent to the shield
+ * are forwarded to the real child.
+ */
+static AFORK_NORETURN void shield(struct afork_child *c, struct spawn_block *b)
+{
+	static const struct afork_ksigaction dfl;
+	struct afork_ksigaction old;
+	struct { unsigned long cur, max; } nocore = { 0, 0 };
+	uint64_t all = ~0ull, one;
+	long args[6] = { 0 };
+	long gpid, r;
+	int st = 0, sig;
+
+	/* An ignored SIGCHLD would let the kernel reap our child. */
+	sys_sigaction(SIGCHLD, &dfl, &old);
+	b->chld_ignored = old.handler == (void *)SIG_IGN;
+	args[0] = CLONE_VM | CLONE_VFORK | SIGCHLD;
+	args[1] = (long)b->shield_stack;
+	gpid = afork__tramp(__NR_clone, args, shielded_body, c);
+	exec_done(b);	/* the child has exec'd or exited */
+	if (gpid < 0)
+		fail((struct afork_ctx *)c, b, gpid, AFORK_SPAWN_STEP_START);
+	/*
+	 * Never exec'ing, we would hold every fd (a popen pipe's write end:
+	 * the command would never see EOF).  Keep only the release pipe.
+	 */
+	{
+		struct fds f = { c->child_fd[1] };
+
+		close_range_keep(&f, 0, ~0u, 0);
+	}
+
+	for (;;) {
+		r = sys_wait4((pid_t)gpid, &st, WNOHANG | __WALL);
+		if (r == gpid)
+			break;
+		if (r < 0 && r != -EINTR)
+			sys_exit_group(127);
+		sig = (int)afork__syscall4(__NR_rt_sigtimedwait, (long)&all, 0, 0,
+					   AFORK_KSIGSET_SIZE);
+		if (sig > 0 && sig != SIGCHLD)
+			afork__syscall2(__NR_kill, gpid, sig);
+	}
+	if ((st & 0x7f) == 0)				/* exited */
+		sys_exit_group((st >> 8) & 0xff);
+	/* Killed: die of the same signal, without dumping our shared memory. */
+	sig = st & 0x7f;
+	afork__syscall2(__NR_prctl, PR_SET_DUMPABLE, 0);
+	afork__syscall4(__NR_prlimit64, 0, RLIMIT_CORE, (long)&nocore, 0);
+	sys_sigaction(sig, &dfl, NULL);
+	one = 1ull << (sig - 1);
+	afork__syscall2(__NR_kill, afork__syscall0(__NR_getpid), sig);
+	sys_sigprocmask(SIG_UNBLOCK, &one, NULL);
+	sys_exit_group(128 + sig);
+}
+
+int afork__spawn_child(struct afork_ctx *ctx, void *arg)
+{
+	struct afork_child *c = (struct afork_child *)ctx;
+	struct spawn_block *b = afork__stack_base(c);
+
+	wait_parent(b, (uint64_t)(uintptr_t)arg);
+	if (c->child_fd[0] >= 0)
+		sys_close(c->child_fd[0]);
+	if (b->shield_stack)
+		shield(c, b);
+	run_body(c, b);
 }

@@ -89,6 +89,9 @@ struct spawn_block {
 	struct spawn_action *actions;
 	struct spawn_attr attr;
 	uint64_t mask;		/* the child's signal mask at exec */
+	void *shield_stack;	/* shield: top of the real child's stack */
+	uint32_t exec_done;	/* shield: the real child exec'd or exited */
+	int chld_ignored;	/* shield: the caller ignored SIGCHLD */
 };
 
 /* Stack the child runs on, above the block. */
@@ -103,6 +106,21 @@ struct spawn_block {
 #define SPAWN_WORK_STACK (32u * 1024)
 #endif
 
+/*
+ * The shield.  On the clone backends AFORK_NOSIGCHLD and AFORK_WAITPID are
+ * exit_signal 0, and execve() resets exit_signal to SIGCHLD (fs/exec.c):
+ * an exec'd child is an ordinary child again, seen by wait(-1), reaped by
+ * the kernel under SIGCHLD SIG_IGN.  popen and system need their child to
+ * stay theirs after the exec, so there the afork child never execs: it
+ * starts the real child with clone(CLONE_VM|CLONE_VFORK) on a second stack
+ * (above the block), waits for it with every signal blocked, forwards the
+ * signals it gets, and exits with its status (or dies of its signal,
+ * without a core dump of the shared memory).  wait(-1) and SIGCHLD see
+ * only the afork child, which keeps exit_signal 0.  Release then means the
+ * shield's exit; exec_done in the block tells the exec instead.
+ */
+#define SPAWN_REQ_SHIELD 0x1	/* shield the child on the clone backends */
+
 /* A spawn request, as popen, system and the preload make them. */
 struct spawn_req {
 	const char *path;
@@ -112,10 +130,14 @@ struct spawn_req {
 	const struct spawn_attr *attr;	/* may be NULL */
 	char *const *argv;
 	char *const *envp;
+	int how;			/* SPAWN_REQ_* */
+	int shielded;			/* out: the shield was used */
 };
 
 /* spawn.c: 0 and a handle in *childp, or -errno; errno unchanged. */
-int afork__spawn(struct afork_child **childp, const struct spawn_req *req);
+int afork__spawn(struct afork_child **childp, struct spawn_req *req);
+/* Wait for the exec (shielded or not); its errno, 0 on success. */
+int afork__spawn_wait_exec(struct afork_child *c, int shielded);
 
 /* spawn_attr.c / spawn_actions.c */
 void afork__spawnattr_default(struct spawn_attr *a);

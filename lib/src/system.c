@@ -126,6 +126,7 @@ int afork__system(const char *command, int how, int *err)
 	req.attr = &attr;
 	req.argv = argv;
 	req.envp = environ;
+	req.how = SPAWN_REQ_SHIELD;
 
 	r = afork__spawn(&c, &req);
 	if (r < 0) {

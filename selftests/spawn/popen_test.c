@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: MIT
+/*
+ * afork_popen(), afork_pclose() and afork_system(): results like popen,
+ * pclose and system, and a child nothing else in the program can take:
+ * not SIGCHLD SIG_IGN, not a SIGCHLD handler calling waitpid(-1) in a
+ * loop.  Every TEST_F runs once per backend; the vfork backend cannot
+ * protect its children (afork(3)) and skips those tests.
+ */
+#include <pthread.h>
+#include <sys/stat.h>
+
+#include "spawn_test_util.h"
+#include "kselftest_harness.h"
+
+SPAWN_BACKEND_FIXTURE(popen, );
+
+FIXTURE_SETUP(popen)
+{
+	SPAWN_BACKEND_SETUP();
+	ASSERT_NE(NULL, helper_path());
+}
+
+FIXTURE_TEARDOWN(popen)
+{
+	signal(SIGCHLD, SIG_DFL);
+	SPAWN_BACKEND_TEARDOWN();
+}
+
+/* "r": the command's output, and its status from pclose. */
+TEST_F(popen, read)
+{
+	char buf[64];
+	FILE *f = afork_popen("echo hello; echo world; exit 3", "r");
+
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, afork_popen_child(f));
+	ASSERT_NE(NULL, fgets(buf, sizeof(buf), f));
+	EXPECT_STREQ("hello\n", buf);
+	ASSERT_NE(NULL, fgets(buf, sizeof(buf), f));
+	EXPECT_STREQ("world\n", buf);
+	EXPECT_EQ(NULL, fgets(buf, sizeof(buf), f));
+	EXPECT_EQ(3 << 8, afork_pclose(f));
+}
+
+/* "w": the command reads what we write; a killed command shows as such. */
+TEST_F(popen, write)
+{
+	char cmd[PATH_MAX + 64], path[PATH_MAX + 16], buf[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/out", self->tmp);
+	snprintf(cmd, sizeof(cmd), "cat > '%s'; exit 4", path);
+	f = afork_popen(cmd, "w");
+	ASSERT_NE(NULL, f);
+	fputs("data line\n", f);
+	EXPECT_EQ(4 << 8, afork_pclose(f));
+	ASSERT_GT(read_file(path, buf, sizeof(buf)), 0);
+	EXPECT_STREQ("data line\n", buf);
+
+	f = afork_popen("kill -TERM $$", "r");
+	ASSERT_NE(NULL, f);
+	EXPECT_EQ(SIGTERM, afork_pclose(f));
+}
+
+/* 'e' makes our end close-on-exec; without it, it is inheritable. */
+TEST_F(popen, modes)
+{
+	static const char *const bad[] = { "", "x", "rw", "wr", "re+", "rb" };
+	unsigned int i;
+	FILE *f;
+
+	f = afork_popen("true", "re");
+	ASSERT_NE(NULL, f);
+	EXPECT_NE(0, fcntl(fileno(f), F_GETFD) & FD_CLOEXEC);
+	EXPECT_EQ(0, afork_pclose(f));
+	f = afork_popen("true", "er");
+	ASSERT_NE(NULL, f);
+	EXPECT_NE(0, fcntl(fileno(f), F_GETFD) & FD_CLOEXEC);
+	EXPECT_EQ(0, afork_pclose(f));
+	f = afork_popen("cat >/dev/null", "w");
+	ASSERT_NE(NULL, f);
+	EXPECT_EQ(0, fcntl(fileno(f), F_GETFD) & FD_CLOEXEC);
+	EXPECT_EQ(0, afork_pclose(f));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		errno = 0;
+		EXPECT_EQ(NULL, afork_popen("true", bad[i]));
+		EXPECT_EQ(EINVAL, errno);
+	}
+	EXPECT_EQ(NULL, afork_popen("true", NULL));
+	EXPECT_EQ(NULL, afork_popen(NULL, "r"));
+}
+
+/* pclose of a stream afork_popen did not make: -1, ECHILD. */
+TEST_F(popen, pclose_foreign)
+{
+	FILE *f = fopen("/dev/null", "r");
+
+	ASSERT_NE(NULL, f);
+	errno = 0;
+	EXPECT_EQ(-1, afork_pclose(f));
+	EXPECT_EQ(ECHILD, errno);
+	EXPECT_EQ(NULL, afork_popen_child(f));
+	fclose(f);
+}
+
+/* The shell runs even if it cannot find the command: 127. */
+TEST_F(popen, missing_command)
+{
+	FILE *f = afork_popen("no-such-command-anywhere 2>/dev/null", "r");
+
+	ASSERT_NE(NULL, f);
+	EXPECT_EQ(127 << 8, afork_pclose(f));
+}
+
+/* Streams of earlier popens are closed in later children (POSIX). */
+TEST_F(popen, earlier_streams_closed)
+{
+	char cmd[128], buf[32];
+	FILE *a, *f;
+
+	a = afork_popen("cat >/dev/null", "w");
+	ASSERT_NE(NULL, a);
+	snprintf(cmd, sizeof(cmd),
+		 "test -e /proc/self/fd/%d && echo open || echo closed", fileno(a));
+	f = afork_popen(cmd, "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(buf, sizeof(buf), f));
+	EXPECT_STREQ("closed\n", buf);
+	EXPECT_EQ(0, afork_pclose(f));
+	/* And a's reader got EOF when we closed it, not later. */
+	EXPECT_EQ(0, afork_pclose(a));
+}
+
+/* Until the child exits, wait for it without reaping it. */
+static void wait_exited(struct __test_metadata *_metadata, FILE *f)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	ASSERT_EQ(0, waitid(P_PID, afork_pid(afork_popen_child(f)), &si,
+			    WEXITED | WNOWAIT | __WALL));
+}
+
+/* SIGCHLD ignored: the kernel must not reap the child; pclose gets 7. */
+TEST_F(popen, sigchld_ignored)
+{
+	FILE *f;
+
+	if (self->id == AFORK_BACKEND_VFORK)
+		SKIP(return, "the vfork backend cannot protect its children (afork(3))");
+	signal(SIGCHLD, SIG_IGN);
+	f = afork_popen("exit 7", "r");
+	ASSERT_NE(NULL, f);
+	wait_exited(_metadata, f);
+	EXPECT_EQ(7 << 8, afork_pclose(f));
+	EXPECT_EQ(5 << 8, afork_system("exit 5"));
+}
+
+static volatile sig_atomic_t reaped, handled;
+
+static void reap_all(int sig)
+{
+	int st, saved = errno;
+
+	(void)sig;
+	handled++;
+	while (waitpid(-1, &st, WNOHANG) > 0)
+		reaped++;
+	errno = saved;
+}
+
+/* A SIGCHLD handler reaping everything with waitpid(-1) in a loop. */
+TEST_F(popen, sigchld_handler_waitpid_any)
+{
+	struct sigaction sa;
+	sigset_t chld, old;
+	pid_t other;
+	FILE *f;
+
+	if (self->id == AFORK_BACKEND_VFORK)
+		SKIP(return, "the vfork backend cannot protect its children (afork(3))");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = reap_all;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGCHLD, &sa, NULL));
+	reaped = handled = 0;
+
+	f = afork_popen("exit 9", "r");
+	ASSERT_NE(NULL, f);
+	wait_exited(_metadata, f);
+	/* Our child is a zombie now; another child makes the handler run. */
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &old);
+	other = fork();
+	if (other == 0)
+		_exit(0);
+	ASSERT_GT(other, 0);
+	while (!reaped)
+		sigsuspend(&old);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	EXPECT_EQ(1, reaped);
+	EXPECT_EQ(9 << 8, afork_pclose(f));
+	/* And system() under the same handler. */
+	EXPECT_EQ(6 << 8, afork_system("exit 6"));
+	EXPECT_EQ(1, reaped);
+}
+
+/* system(): statuses, NULL, a signal death, a missing command. */
+TEST_F(popen, system_status)
+{
+	EXPECT_EQ(5 << 8, afork_system("exit 5"));
+	EXPECT_EQ(0, afork_system("true"));
+	EXPECT_NE(0, afork_system(NULL));
+	EXPECT_EQ(SIGTERM, afork_system("kill -TERM $$"));
+	EXPECT_EQ(127 << 8, afork_system("no-such-command-anywhere 2>/dev/null"));
+}
+
+static volatile sig_atomic_t ints;
+
+static void count_int(int sig)
+{
+	(void)sig;
+	ints++;
+}
+
+/* SIGINT during system() is discarded, as if ignored (one thread). */
+TEST_F(popen, system_sigint_discarded)
+{
+	char cmd[128];
+
+	signal(SIGINT, count_int);
+	signal(SIGQUIT, count_int);
+	ints = 0;
+	/* Not $PPID: on the clone backends that is the shield (spawn_int.h). */
+	snprintf(cmd, sizeof(cmd), "kill -INT %d; kill -QUIT %d; exit 3",
+		 (int)getpid(), (int)getpid());
+	EXPECT_EQ(3 << 8, afork_system(cmd));
+	EXPECT_EQ(0, ints);
+	/* Not ignored for good: a later SIGINT is handled. */
+	raise(SIGINT);
+	EXPECT_EQ(1, ints);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGQUIT, SIG_DFL);
+}
+
+static void *idle_thread(void *p)
+{
+	(void)p;
+	while (!ints)
+		usleep(1000);
+	return NULL;
+}
+
+/* ...but another thread that takes SIGINT still gets it (documented). */
+TEST_F(popen, system_sigint_other_thread)
+{
+	char cmd[64];
+	pthread_t t;
+	int i;
+
+	signal(SIGINT, count_int);
+	ints = 0;
+	ASSERT_EQ(0, pthread_create(&t, NULL, idle_thread, NULL));
+	snprintf(cmd, sizeof(cmd), "kill -INT %d", (int)getpid());
+	EXPECT_EQ(0, afork_system(cmd));
+	for (i = 0; i < 5000 && !ints; i++)
+		usleep(1000);
+	EXPECT_EQ(1, ints);
+	pthread_join(t, NULL);
+	signal(SIGINT, SIG_DFL);
+}
+
+/* The shell gets the caller's mask and dispositions from before the call. */
+TEST_F(popen, system_child_signals)
+{
+	char cmd[2 * PATH_MAX + 64], out[PATH_MAX + 16], buf[32768];
+	sigset_t m, old;
+
+	snprintf(out, sizeof(out), "%s/dump", self->tmp);
+	snprintf(cmd, sizeof(cmd), "exec '%s' --dump '%s' /nowhere", helper_path(), out);
+	sigemptyset(&m);
+	sigaddset(&m, SIGUSR1);
+	ASSERT_EQ(0, sigprocmask(SIG_BLOCK, &m, &old));
+	signal(SIGINT, count_int);	/* caught: default in the child */
+	signal(SIGQUIT, SIG_IGN);	/* ignored: stays ignored */
+	EXPECT_EQ(0, afork_system(cmd));
+	ASSERT_GT(read_file(out, buf, sizeof(buf)), 0);
+	/* Only SIGUSR1 blocked; only SIGQUIT ignored (32/33: see the oracle). */
+	EXPECT_NE(NULL, strstr(buf, "sigblk 0000000000000200\n"));
+	EXPECT_TRUE(strstr(buf, "sigign 0000000000000004\n") ||
+		    strstr(buf, "sigign 0000000180000004\n"));
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGQUIT, SIG_DFL);
+}
+
+/* Killing the popen child's pid reaches the command (clone: the shield). */
+TEST_F(popen, kill_reaches_command)
+{
+	FILE *f = afork_popen("read x", "w");
+	struct afork_child *c;
+
+	ASSERT_NE(NULL, f);
+	c = afork_popen_child(f);
+	ASSERT_NE(NULL, c);
+	ASSERT_EQ(0, kill(afork_pid(c), SIGTERM));
+	EXPECT_EQ(SIGTERM, afork_pclose(f));
+}
+
+SPAWN_MAIN()
