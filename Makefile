@@ -50,6 +50,8 @@ deps:
 
 lib: deps
 	$(Q)$(MAKE) -C lib
+	$(Q)$(MAKE) -C lib/uring
+	$(Q)$(MAKE) -C examples
 
 kernel:
 	$(Q)$(MAKE) -C qemu kernel headers
@@ -80,11 +82,18 @@ host-tests: lib
 	$(Q)scripts/check-sources.sh $(LOGS)/host >/dev/null
 	$(Q)$(MAKE) -C selftests/lib run_tests OUTPUT=$(B)/host/selftests/lib \
 		LOGDIR=$(LOGS)/host INSTALL_TEST=1 || true
+	$(Q)$(MAKE) -C selftests/uring run_tests OUTPUT=$(B)/host/selftests/uring \
+		LOGDIR=$(LOGS)/host || true
 	@echo "==> host tests under ASan + UBSan"
 	$(Q)$(MAKE) -C lib O=$(B)/host-asan/lib SANITIZE=1 CC=clang
 	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		$(MAKE) -C selftests/lib run_tests SANITIZE=1 CC=clang \
 		OUTPUT=$(B)/host-asan/selftests/lib AFORK_LIB=$(B)/host-asan/lib \
+		LOGDIR=$(LOGS)/host-asan || true
+	$(Q)$(MAKE) -C lib/uring O=$(B)/host-asan/lib SANITIZE=1 CC=clang
+	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		$(MAKE) -C selftests/uring run_tests SANITIZE=1 CC=clang \
+		OUTPUT=$(B)/host-asan/selftests/uring AFORK_LIB=$(B)/host-asan/lib \
 		LOGDIR=$(LOGS)/host-asan || true
 
 # The guest half: build the patched kernel and a static payload, boot, split
@@ -101,6 +110,10 @@ guest-payload: kernel
 	$(Q)$(MAKE) afork-selftests-guest
 	$(Q)$(MAKE) -C lib O=$(GUEST)/lib all demo DEMO_LDFLAGS=-static
 	$(Q)$(MAKE) -C selftests/lib OUTPUT=$(GUEST)/selftests/lib \
+		AFORK_LIB=$(GUEST)/lib LDFLAGS=-static KSFT_DIR=$(KSFT)
+	$(Q)$(MAKE) -C lib/uring O=$(GUEST)/lib static
+	$(Q)$(MAKE) -C examples O=$(GUEST)/examples AFORK_LIB=$(GUEST)/lib LDFLAGS=-static
+	$(Q)$(MAKE) -C selftests/uring OUTPUT=$(GUEST)/selftests/uring \
 		AFORK_LIB=$(GUEST)/lib LDFLAGS=-static KSFT_DIR=$(KSFT)
 	$(Q)scripts/guest-payload.sh $(PAYLOAD_DIR)
 
@@ -130,9 +143,12 @@ vm-run:
 
 install:
 	$(Q)$(MAKE) -C lib install
+	$(Q)$(MAKE) -C lib/uring install
 
 clean:
 	$(Q)$(MAKE) -C lib clean
+	$(Q)$(MAKE) -C lib/uring clean
+	$(Q)$(MAKE) -C examples clean
 	$(Q)$(MAKE) -C qemu clean
 	$(Q)rm -rf $(B)/host $(B)/host-asan $(B)/guest $(B)/vm-payload $(B)/vm-demo $(LOGS)
 

@@ -46,6 +46,11 @@ for d in uring spawn; do
 	done
 done
 
+# Programs the tests run (they look for them beside themselves).
+for e in uring-spawner; do
+	[ -x "$g/examples/$e" ] && cp "$g/examples/$e" "$dest/bin/"
+done
+
 # Regression: the kernel's clone3 and pidfd selftests on the same kernel.
 ksft=$top/build/vm-payload-ksft
 if [ -f "$ksft/tests.list" ]; then
