@@ -117,7 +117,7 @@ static void middle(int backend, int gate_rd, int report_wr, unsigned long n)
 /* The parent exits with hundreds of children in flight; a subreaper reaps all. */
 TEST_F_TIMEOUT(backend, parent_exits_in_flight, 600)
 {
-	unsigned long n = env_num("AFORK_STRESS_INFLIGHT", 200), i, reaped = 0;
+	unsigned long n = env_num("AFORK_STRESS_INFLIGHT", 100), i, reaped = 0;
 	int gate[2], report[2], sfd, fds0, st, middle_done = 0;
 	struct rec *recs = calloc(n + 1, sizeof(*recs)), rec;
 	unsigned long seen = 0, bad = 0;

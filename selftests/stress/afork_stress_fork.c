@@ -142,10 +142,10 @@ static void *fork_loop(void *p)
 /* fork() in another thread during afork: no deadlock, no held release fd. */
 TEST_F_TIMEOUT(backend, fork_during_afork, 600)
 {
-	unsigned long n = env_num("AFORK_STRESS_N", 200) / 2, i, total = 0;
+	unsigned long n = env_num("AFORK_STRESS_N", 40) / 2, i, total = 0;
 	struct afork_thread at[AFORKERS];
 	static struct fork_thread ft;
-	struct snapshot base;
+	static struct snapshot base;
 	pthread_attr_t a;
 	int hold[2], st, bad = 0;
 

@@ -47,7 +47,7 @@ static void let_go(struct blocker *b)
 static void *watchdog(void *p)
 {
 	struct blocker *b = p;
-	struct timespec ts = { STRESS_TIMEOUT_MS / 1000, 0 };
+	struct timespec ts = { 20, 0 };	/* a call takes ms, even under TCG */
 	uint32_t seen;
 
 	while (!__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE)) {
@@ -153,7 +153,7 @@ static int same(const struct snapshot *a, const struct snapshot *b)
 static int fill_and_fail(struct __test_metadata *_metadata, struct blocker *b,
 			 void (*lift)(void), void (*lower)(void), int *leaks)
 {
-	struct snapshot s0, s1;
+	static struct snapshot s0, s1;
 	int err = 0, i;
 
 	while (b->n < MAX_KIDS) {
@@ -235,7 +235,7 @@ static int tasks_of(uid_t uid)
 TEST_F_TIMEOUT(backend, rlimit_nproc, 600)
 {
 	const uid_t nobody = 65534;
-	struct snapshot base;
+	static struct snapshot base;
 	struct blocker b;
 	struct rlimit rl;
 	int err, leaks, n;
@@ -303,7 +303,7 @@ static unsigned long vm_size(void)
 /* No memory for a stack (RLIMIT_AS): ENOMEM, nothing leaks. */
 TEST_F_TIMEOUT(backend, no_memory_for_stack, 600)
 {
-	struct snapshot base;
+	static struct snapshot base;
 	struct blocker b;
 	int err, leaks;
 
@@ -341,7 +341,7 @@ TEST_F_TIMEOUT(backend, no_memory_for_stack, 600)
 /* The pool's own limit: EAGAIN, nothing leaks, the limit comes back. */
 TEST_F_TIMEOUT(backend, pool_limit, 600)
 {
-	struct snapshot base;
+	static struct snapshot base;
 	struct blocker b;
 	int err, leaks;
 

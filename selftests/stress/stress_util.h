@@ -104,12 +104,17 @@ static inline void stress_init_paths(void)
 /* Resource snapshot                                                   */
 /* ------------------------------------------------------------------ */
 
+#define SNAP_LINES 512
+
 struct snapshot {
 	int fds;
 	int maps_other;		/* mappings that are no thread or pool stack */
 	int pool_maps;		/* guarded mappings of a pool stack's shape */
 	int thread_stacks;
+	int arenas;		/* glibc malloc heaps (64 MiB reservations) */
 	struct afork_pool_stats pool;
+	int nlines;
+	char lines[SNAP_LINES][96];	/* the "other" mappings, for a diff */
 };
 
 static inline int count_fds(void)
@@ -142,51 +147,112 @@ static inline int is_pool_rw(size_t rw)
 	return 0;
 }
 
+struct map_line {
+	unsigned long lo, hi;
+	char perm[8];
+	int anon;
+	char text[96];
+};
+
+static inline int read_maps(struct map_line *m, int max)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+	int n = 0, at;
+
+	if (!f)
+		return -1;
+	while (n < max && fgets(line, sizeof(line), f)) {
+		at = 0;
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &m[n].lo, &m[n].hi,
+			   m[n].perm, &at) < 3)
+			continue;
+		m[n].anon = at && (line[at] == '\n' || line[at] == 0);
+		line[strcspn(line, "\n")] = 0;
+		line[sizeof(m[n].text) - 1] = 0;
+		memcpy(m[n].text, line, sizeof(m[n].text));
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
 /*
  * Classify /proc/self/maps: a PROT_NONE page followed by a private
  * anonymous rw mapping is a guarded stack; by the size of its rw part
  * it belongs to a thread (ours or a vfork worker: glibc keeps the stacks
- * of exited threads cached) or to the afork pool.  Everything else must
- * come back to where it was.
+ * of exited threads cached) or to the afork pool.  An anonymous rw
+ * mapping followed by a PROT_NONE one, together 64 MiB and 64 MiB
+ * aligned, is a glibc malloc arena heap (created the first time a thread
+ * allocates, e.g. pthread_create's TLS in a thread that starts a vfork
+ * worker, and never unmapped).  Everything else must come back to where
+ * it was.
  */
-static inline int snapshot_maps(struct snapshot *s, FILE *dump)
+static inline int snapshot_maps(struct snapshot *s)
 {
-	FILE *f = fopen("/proc/self/maps", "re");
-	unsigned long plo = 0, phi = 0, lo, hi;
-	char line[512], pperm[8] = "", perm[8];
+	static struct map_line m[4096];
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-	int total = 0, path_at;
+	const unsigned long heap = 64ul << 20;
+	int n = read_maps(m, 4096), i;
 
-	if (!f)
+	if (n < 0)
 		return -1;
-	s->pool_maps = s->thread_stacks = 0;
-	while (fgets(line, sizeof(line), f)) {
-		path_at = 0;
-		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &lo, &hi, perm,
-			   &path_at) < 3)
-			continue;
-		total++;
-		if (!strcmp(perm, "rw-p") && path_at &&
-		    (line[path_at] == '\n' || line[path_at] == 0) &&
-		    !strcmp(pperm, "---p") && phi == lo && phi - plo == pg) {
-			size_t rw = hi - lo;
+	s->pool_maps = s->thread_stacks = s->arenas = s->maps_other = s->nlines = 0;
+	for (i = 0; i < n; i++) {
+		if (i + 1 < n && !strcmp(m[i].perm, "---p") && m[i].anon &&
+		    m[i].hi - m[i].lo == pg && m[i + 1].lo == m[i].hi &&
+		    !strcmp(m[i + 1].perm, "rw-p") && m[i + 1].anon) {
+			size_t rw = m[i + 1].hi - m[i + 1].lo;
 
 			/* glibc adds the guard to the size asked for (BZ #22637). */
 			if (rw == STRESS_THREAD_STACK || rw == VFORK_WORKER_STACK ||
-			    rw == STRESS_THREAD_STACK - pg || rw == VFORK_WORKER_STACK - pg)
+			    rw == STRESS_THREAD_STACK - pg || rw == VFORK_WORKER_STACK - pg) {
 				s->thread_stacks++;
-			else if (is_pool_rw(rw))
+				i++;
+				continue;
+			}
+			if (is_pool_rw(rw)) {
 				s->pool_maps++;
-		} else if (dump) {
-			fputs(line, dump);
+				i++;
+				continue;
+			}
 		}
-		plo = lo;
-		phi = hi;
-		memcpy(pperm, perm, sizeof(pperm));
+		if (i + 1 < n && !strcmp(m[i].perm, "rw-p") && m[i].anon &&
+		    !(m[i].lo & (heap - 1)) && m[i + 1].lo == m[i].hi &&
+		    !strcmp(m[i + 1].perm, "---p") && m[i + 1].hi - m[i].lo == heap) {
+			s->arenas++;
+			i++;
+			continue;
+		}
+		if (!strcmp(m[i].perm, "rw-p") && m[i].anon &&
+		    !(m[i].lo & (heap - 1)) && m[i].hi - m[i].lo == heap) {
+			s->arenas++;	/* an arena heap grown to its full size */
+			continue;
+		}
+		s->maps_other++;
+		if (s->nlines < SNAP_LINES)
+			memcpy(s->lines[s->nlines++], m[i].text, sizeof(m[i].text));
 	}
-	fclose(f);
-	s->maps_other = total - 2 * (s->pool_maps + s->thread_stacks);
 	return 0;
+}
+
+/* Print the "other" mappings in one snapshot and not the other. */
+static inline void snapshot_diff(const struct snapshot *a, const struct snapshot *b)
+{
+	int i, j;
+
+	for (i = 0; i < b->nlines; i++) {
+		for (j = 0; j < a->nlines && strcmp(a->lines[j], b->lines[i]); j++)
+			;
+		if (j == a->nlines)
+			fprintf(stderr, "# + %s\n", b->lines[i]);
+	}
+	for (i = 0; i < a->nlines; i++) {
+		for (j = 0; j < b->nlines && strcmp(b->lines[j], a->lines[i]); j++)
+			;
+		if (j == b->nlines)
+			fprintf(stderr, "# - %s\n", a->lines[i]);
+	}
 }
 
 static inline int snapshot_take(struct snapshot *s)
@@ -196,7 +262,7 @@ static inline int snapshot_take(struct snapshot *s)
 	if (afork_pool_stats(&s->pool))
 		return -1;
 	s->fds = count_fds();
-	return snapshot_maps(s, NULL);
+	return snapshot_maps(s);
 }
 
 /* Children of this process left unreaped (zombies or running): 0 if none. */
@@ -287,7 +353,6 @@ static inline pid_t reap_bounded(pid_t pid, int *status)
 
 FIXTURE(backend) {
 	int id;
-	struct snapshot before;
 };
 
 FIXTURE_VARIANT(backend) {
@@ -336,7 +401,7 @@ FIXTURE_TEARDOWN(backend)
  * mapped must be the pool's free list, which afork_pool_trim() empties.
  */
 #define EXPECT_NO_LEAK(before) do {						\
-	struct snapshot __now;							\
+	static struct snapshot __now;						\
 	struct afork_pool_stats __ps;						\
 	int __busy = pool_settle(self->id, &__ps);				\
 										\
@@ -350,10 +415,11 @@ FIXTURE_TEARDOWN(backend)
 	EXPECT_EQ((before).maps_other, __now.maps_other) {			\
 		TH_LOG("mappings other than stacks: %d before, %d now",		\
 		       (before).maps_other, __now.maps_other);			\
-		snapshot_maps(&__now, stderr);					\
+		snapshot_diff(&(before), &__now);				\
 	}									\
-	TH_LOG("pool: %lu maps, %lu reuses; %d thread stacks cached",		\
-	       __now.pool.maps, __now.pool.reuses, __now.thread_stacks);	\
+	TH_LOG("pool: %lu maps, %lu reuses; %d thread stacks cached, %d malloc arenas", \
+	       __now.pool.maps, __now.pool.reuses, __now.thread_stacks,	\
+	       __now.arenas);							\
 } while (0)
 
 /* Take the baseline after trimming (the pool may hold free stacks). */
