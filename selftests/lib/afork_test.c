@@ -966,6 +966,18 @@ static int settled(int backend)
 	return backend == AFORK_BACKEND_VFORK ? 8 : 0;
 }
 
+/*
+ * Rounds per thread in threads_no_leak: 1000, or AFORK_TEST_ROUNDS (the
+ * guest, emulated and with KASAN, runs fewer).
+ */
+static int test_rounds(void)
+{
+	const char *env = getenv("AFORK_TEST_ROUNDS");
+	int n = env ? atoi(env) : 0;
+
+	return n > 0 ? n : 1000;
+}
+
 /* 8 threads x 1000 aforks leak no fds, stacks (mappings) or zombies. */
 TEST_F_TIMEOUT(backend, threads_no_leak, 300)
 {
@@ -1000,7 +1012,7 @@ TEST_F_TIMEOUT(backend, threads_no_leak, 300)
 
 	for (i = 0; i < 8; i++) {
 		args[i].id = i;
-		args[i].rounds = 1000;
+		args[i].rounds = test_rounds();
 		args[i].failures = 0;
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, afork_thread, &args[i]));
 	}
