@@ -1196,13 +1196,13 @@ static void usage(void)
 "  --sizes LIST         parent sizes in MiB, THP off (default 0,256,1024,4096)\n"
 "  --thp-sizes LIST     parent sizes with THP on (default 4096; none)\n"
 "  --busy SIZE:THREADS  a row with busy threads (default 0:8; none)\n"
-"  --iters N            max latency samples per method (default 300)\n"
+"  --iters N            max latency samples per method (default 400)\n"
 "  --min-iters N        min latency samples per method (default 20)\n"
-"  --lat-budget S       seconds of latency sampling per method (default 1.5)\n"
+"  --lat-budget S       seconds of latency sampling per method (default 1)\n"
 "  --tput-n N           spawns per throughput round (default 256)\n"
 "  --inflight N         children in flight (default 64)\n"
 "  --tput-rounds N      throughput rounds (default 5)\n"
-"  --tput-budget S      seconds of throughput per method (default 3)\n"
+"  --tput-budget S      seconds of throughput per method (default 2)\n"
 "  --backends LIST      afork backends (default syscall,clone3,clone-legacy,vfork)\n"
 "  --methods LIST       only these methods, as named in the CSV (default all)\n"
 "  --focus LIST         these methods get --focus-iters latency samples, no budget\n"
@@ -1262,13 +1262,13 @@ int main(int argc, char **argv)
 	cf.nthp = parse_list("4096", cf.thp_sizes, MAX_ROWS);
 	cf.busy_size = 0;
 	cf.busy_threads = 8;
-	cf.iters = 300;
+	cf.iters = 400;
 	cf.min_iters = 20;
-	cf.lat_budget = 1.5;
+	cf.lat_budget = 1.0;
 	cf.tput_n = 256;
 	cf.inflight = 64;
 	cf.tput_rounds = 5;
-	cf.tput_budget = 3;
+	cf.tput_budget = 2;
 	snprintf(cf.backends, sizeof(cf.backends), "syscall,clone3,clone-legacy,vfork");
 	snprintf(cf.target_list, sizeof(cf.target_list), "static,true");
 	cf.tiny_path = tiny_default;
