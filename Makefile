@@ -101,7 +101,7 @@ host-tests: lib
 guest-tests: guest-payload
 	$(Q)mkdir -p $(LOGS)/guest
 	$(Q)$(MAKE) -C qemu vm-run PAYLOAD=$(PAYLOAD_DIR) LOG=$(LOGS)/guest/console.log \
-		TIMEOUT=1500 >$(LOGS)/guest/vm-run.out 2>&1; rc=$$?; \
+		TIMEOUT=2700 >$(LOGS)/guest/vm-run.out 2>&1; rc=$$?; \
 	grep -E '^==>|^run-vm:' $(LOGS)/guest/vm-run.out; \
 	qemu/split-log.sh $(LOGS)/guest/console.log $(LOGS)/guest; exit $$rc
 
