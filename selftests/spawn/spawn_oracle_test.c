@@ -152,6 +152,20 @@ static char *envp_for_child[] = {
 	"SPAWNTEST_A=1", "SPAWNTEST_B=two words", "PATH=/nonexistent", NULL
 };
 
+/* mkdir every directory of @path after its first @from bytes, not the last. */
+static int mkdirs(char *path, size_t from)
+{
+	char *p = path + from;
+
+	while ((p = strchr(p + 1, '/'))) {
+		*p = 0;
+		if (mkdir(path, 0777))
+			return -1;
+		*p = '/';
+	}
+	return 0;
+}
+
 static void run_one(struct __test_metadata *_metadata, const char *tmp,
 		    const char *tag, const struct scenario *s, int use_afork,
 		    struct outcome *o)
@@ -171,15 +185,7 @@ static void run_one(struct __test_metadata *_metadata, const char *tmp,
 	snprintf(run, sizeof(run), "%s/u/u/u/u/u/u/u/u/run", base);
 	snprintf(out, sizeof(out), "%s/dump.out", base);
 	ASSERT_EQ(0, mkdir(base, 0777));
-	{
-		char *p = run + strlen(base);
-
-		while ((p = strchr(p + 1, '/'))) {
-			*p = 0;
-			ASSERT_EQ(0, mkdir(run, 0777));
-			*p = '/';
-		}
-	}
+	ASSERT_EQ(0, mkdirs(run, strlen(base)));
 	make_tree(_metadata, run);
 	ASSERT_NE(NULL, getcwd(cwd, sizeof(cwd)));
 	ASSERT_EQ(0, chdir(run));

@@ -134,7 +134,11 @@ static inline int dump_state(int argc, char **argv)
 			fclose(f);
 		sb_printf(&b, "fd %d ", fds[i]);
 		sb_path(&b, tgt, base);
-		sb_printf(&b, " flags=%lo pos=%ld\n", flags, pos);
+		/* Offsets of the test's own output files move as it logs. */
+		if (!strncmp(tgt, base, strlen(base)))
+			sb_printf(&b, " flags=%lo pos=%ld\n", flags, pos);
+		else
+			sb_printf(&b, " flags=%lo\n", flags);
 	}
 	if (getcwd(tgt, sizeof(tgt))) {
 		sb_printf(&b, "cwd ");
