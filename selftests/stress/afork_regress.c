@@ -126,9 +126,8 @@ TEST_F(backend, no_worker_no_wait)
 	int st, stuck = 0;
 	pid_t first;
 
-#if defined(__SANITIZE_ADDRESS__)
-	SKIP(return, "RLIMIT_AS and AddressSanitizer's shadow do not mix");
-#endif
+	if (STRESS_ASAN)
+		SKIP(return, "RLIMIT_AS and AddressSanitizer's shadow do not mix");
 	/* One child that keeps its vfork worker (if any) busy. */
 	first = afork(child_wait, &w);
 	ASSERT_GT(first, 0);

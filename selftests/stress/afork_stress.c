@@ -268,7 +268,7 @@ static void *worker_main(void *p)
 	unsigned long done = 0;
 
 	w->tid = (pid_t)syscall(SYS_gettid);
-	while (done < w->n && !w->failures) {
+	while (done < w->n && w->failures < 100) {
 		unsigned int batch = 1 + (unsigned int)rng_below(&w->rng, BATCH_MAX), i;
 
 		if (batch > w->n - done)

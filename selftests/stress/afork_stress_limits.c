@@ -138,7 +138,7 @@ static int reap_all(struct blocker *b)
 /* The counters a failed call must leave alone. */
 static int same(const struct snapshot *a, const struct snapshot *b)
 {
-	return a->fds == b->fds && a->maps_other == b->maps_other &&
+	return a->fds == b->fds && (STRESS_ASAN || a->maps_other == b->maps_other) &&
 	       a->pool_maps == b->pool_maps &&
 	       a->pool.stacks_total == b->pool.stacks_total &&
 	       a->pool.stacks_busy == b->pool.stacks_busy &&
@@ -307,9 +307,8 @@ TEST_F_TIMEOUT(backend, no_memory_for_stack, 600)
 	struct blocker b;
 	int err, leaks;
 
-#if defined(__SANITIZE_ADDRESS__)
-	SKIP(return, "RLIMIT_AS and AddressSanitizer's shadow do not mix");
-#endif
+	if (STRESS_ASAN)
+		SKIP(return, "RLIMIT_AS and AddressSanitizer's shadow do not mix");
 	watch(&b);
 	ASSERT_EQ(0, try_one(&b, 2));
 	ASSERT_EQ(0, reap_all(&b));
