@@ -12,6 +12,10 @@
 #include "spawn_test_util.h"
 #include "kselftest_harness.h"
 
+/* The guest (TCG + KASAN) spawns slowly. */
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT 120
+
 SPAWN_BACKEND_FIXTURE(popen, );
 
 FIXTURE_SETUP(popen)
