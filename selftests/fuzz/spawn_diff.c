@@ -25,7 +25,7 @@
  * Not compared: the afork side's own pidfd and release fd (close-on-exec,
  * so gone after exec, like glibc's internal pipe).  TAP via kselftest.h,
  * one line per backend; a backend the kernel lacks is skipped.  Without
- * -n/-t: 60 cases per backend (make check); make fuzz runs thousands.
+ * -n/-t: 25 cases per backend (make check); make fuzz runs thousands.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -86,7 +86,7 @@ static struct {
 	double seconds;
 	int64_t only;
 	int verbose;
-} opt = { 0, 60, 0, -1, 0 };
+} opt = { 0, 25, 0, -1, 0 };
 
 static char self[PATH_MAX], self_dir[PATH_MAX], self_base[NAME_MAX + 1];
 static char tmpdir[256];

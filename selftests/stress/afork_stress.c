@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * libafork under load, on every backend: 8 threads each start
- * AFORK_STRESS_N children (default 40, the guest's make check; make
+ * AFORK_STRESS_N children (default 25, the guest's make check; make
  * stress: 10,000) in batches,
  * through every API (afork, aforkx, afork_start, afork_start_ctx) with
  * random flags, options, stack sizes and signal masks, while a storm of
@@ -373,7 +373,7 @@ TEST_F_TIMEOUT(backend, storm, 600)
 {
 	struct sigaction sa;
 	static struct snapshot base;
-	unsigned long n = env_num("AFORK_STRESS_N", 40);
+	unsigned long n = env_num("AFORK_STRESS_N", 25);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_usr1;

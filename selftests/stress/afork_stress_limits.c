@@ -3,7 +3,7 @@
  * libafork at its limits, on every backend: RLIMIT_NPROC reached (EAGAIN),
  * no memory for a stack (RLIMIT_AS: ENOMEM), the pool's own limit
  * (EAGAIN).  Each fills up with children blocked on a futex until afork
- * fails, checks the errno, then fails 50 more times through every API and
+ * fails, checks the errno, then fails 20 more times through every API and
  * checks after each failure that nothing moved (fds, mappings, the pool's
  * counters), lets the children go, reaps them and checks that the fds,
  * mappings, zombies and the pool are back to their starting counts.
@@ -146,7 +146,7 @@ static int same(const struct snapshot *a, const struct snapshot *b)
 }
 
 /*
- * Fill up until afork fails; returns the errno.  Then 50 more failures,
+ * Fill up until afork fails; returns the errno.  Then 20 more failures,
  * each leaving the snapshot as it was.  @lift/@lower bracket the snapshot
  * (taking it may need the resource that ran out).
  */
@@ -170,7 +170,7 @@ static int fill_and_fail(struct __test_metadata *_metadata, struct blocker *b,
 	snapshot_take(&s0);
 	if (lower)
 		lower();
-	for (i = 0; i < 50; i++) {
+	for (i = 0; i < 20; i++) {
 		if (try_one(b, i % 4) == 0) {
 			TH_LOG("afork succeeded again after failing with %s",
 			       strerror(err));
