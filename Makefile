@@ -39,6 +39,7 @@ stage = $(Q)mkdir -p $(LOGS)/stages; \
 		echo "==> stage $(1) FAILED:"; tail -n 30 $(LOGS)/stages/$(1).log; \
 	fi
 
+.PHONY: fuzz stress lint sparse
 .PHONY: all deps lib check host-check host-tests vm-check guest-tests \
 	guest-payload run vm-run bench vm-bench install clean distclean \
 	afork-selftests-guest kernel
@@ -51,6 +52,7 @@ deps:
 lib: deps
 	$(Q)$(MAKE) -C lib
 	$(Q)$(MAKE) -C lib/uring
+	$(Q)$(MAKE) -C preload
 	$(Q)$(MAKE) -C examples
 
 kernel:
@@ -84,6 +86,14 @@ host-tests: lib
 		LOGDIR=$(LOGS)/host INSTALL_TEST=1 || true
 	$(Q)$(MAKE) -C selftests/uring run_tests OUTPUT=$(B)/host/selftests/uring \
 		LOGDIR=$(LOGS)/host || true
+	$(Q)$(MAKE) -C selftests/spawn run_tests OUTPUT=$(B)/host/selftests/spawn \
+		LOGDIR=$(LOGS)/host PRELOAD_TEST=1 || true
+	$(Q)$(MAKE) -C selftests/fuzz run_tests OUTPUT=$(B)/host/selftests/fuzz \
+		LOGDIR=$(LOGS)/host || true
+	$(Q)$(MAKE) -C selftests/stress run_tests OUTPUT=$(B)/host/selftests/stress \
+		LOGDIR=$(LOGS)/host || true
+	$(Q)$(MAKE) -C bench check LOGDIR=$(LOGS)/host || true
+	$(Q)scripts/lint.sh >$(LOGS)/host/lint.tap 2>&1 || true
 	@echo "==> host tests under ASan + UBSan"
 	$(Q)$(MAKE) -C lib O=$(B)/host-asan/lib SANITIZE=1 CC=clang
 	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
@@ -95,6 +105,11 @@ host-tests: lib
 		$(MAKE) -C selftests/uring run_tests SANITIZE=1 CC=clang \
 		OUTPUT=$(B)/host-asan/selftests/uring AFORK_LIB=$(B)/host-asan/lib \
 		LOGDIR=$(LOGS)/host-asan || true
+	$(Q)for d in spawn stress; do \
+		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		$(MAKE) -C selftests/$$d run_tests SANITIZE=1 CC=clang \
+		OUTPUT=$(B)/host-asan/selftests/$$d AFORK_LIB=$(B)/host-asan/lib \
+		LOGDIR=$(LOGS)/host-asan || true; done
 
 # The guest half: build the patched kernel and a static payload, boot, split
 # the console log into one TAP file per program.
@@ -113,8 +128,9 @@ guest-payload: kernel
 		AFORK_LIB=$(GUEST)/lib LDFLAGS=-static KSFT_DIR=$(KSFT)
 	$(Q)$(MAKE) -C lib/uring O=$(GUEST)/lib static
 	$(Q)$(MAKE) -C examples O=$(GUEST)/examples AFORK_LIB=$(GUEST)/lib LDFLAGS=-static
-	$(Q)$(MAKE) -C selftests/uring OUTPUT=$(GUEST)/selftests/uring \
-		AFORK_LIB=$(GUEST)/lib LDFLAGS=-static KSFT_DIR=$(KSFT)
+	$(Q)for d in uring spawn fuzz stress; do \
+		$(MAKE) -C selftests/$$d OUTPUT=$(GUEST)/selftests/$$d \
+		AFORK_LIB=$(GUEST)/lib LDFLAGS=-static KSFT_DIR=$(KSFT) || exit 1; done
 	$(Q)scripts/guest-payload.sh $(PAYLOAD_DIR)
 
 # The syscall's own tests, built from the patched tree (the series carries
@@ -139,11 +155,32 @@ run: kernel
 vm-run:
 	$(Q)$(MAKE) -C qemu vm-run PAYLOAD=$(abspath $(PAYLOAD))
 
+# --- benchmarks, fuzzing, stress, static analysis ------------------------------
+
+bench: lib
+	$(Q)$(MAKE) -C bench bench
+
+vm-bench: lib kernel
+	$(Q)$(MAKE) -C bench vm-bench
+
+fuzz: lib
+	$(Q)$(MAKE) -C selftests/fuzz fuzz OUTPUT=$(B)/host/selftests/fuzz LOGDIR=$(LOGS)/fuzz
+
+stress: lib
+	$(Q)$(MAKE) -C selftests/stress stress OUTPUT=$(B)/host/selftests/stress LOGDIR=$(LOGS)/stress
+
+lint:
+	$(Q)scripts/lint.sh
+
+sparse: kernel
+	$(Q)scripts/sparse.sh
+
 # --- install -------------------------------------------------------------------
 
 install:
 	$(Q)$(MAKE) -C lib install
 	$(Q)$(MAKE) -C lib/uring install
+	$(Q)$(MAKE) -C preload install
 
 clean:
 	$(Q)$(MAKE) -C lib clean

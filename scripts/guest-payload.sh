@@ -41,7 +41,7 @@ done
 sed -i 's|^\(lib-[^ ]* [0-9]*\) |\1 AFORK_TEST_ROUNDS=100 |' "$list"
 
 # Layers on top of the library, when built (each folder has static binaries).
-for d in uring spawn; do
+for d in uring spawn fuzz stress; do
 	[ -d "$g/selftests/$d" ] || continue
 	for t in "$g/selftests/$d"/*; do
 		[ -x "$t" ] && [ -f "$t" ] || continue
