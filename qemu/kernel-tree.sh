@@ -123,3 +123,9 @@ done
 rm -rf "$keep"
 
 echo "$series" >"$stamp"
+
+# A second stamp changes only when the series changes a Kconfig file: the
+# kernel configuration (40 s to regenerate) depends on that one.
+kstamp=$src/.git/afork-kconfig
+kc=$(git_ diff base HEAD -- '*Kconfig*' | sha256sum | cut -d' ' -f1)
+[ "$(cat "$kstamp" 2>/dev/null)" = "$kc" ] || echo "$kc" >"$kstamp"
