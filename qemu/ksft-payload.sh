@@ -45,6 +45,12 @@ pidfd_setns_test        300 pidfd
 '
 EXCLUDED='pidfd_test clone3_cap_checkpoint_restore'
 
+# Programs that print their one result line but no TAP plan (pidfd_poll_test
+# never calls ksft_set_plan(): "Planned tests != run tests (0 != 1)").  The
+# payload prints "1..1" for them, so that scripts/summary.sh, which counts a
+# missing plan as a crash, still sees a crash before the result line.
+NOPLAN='pidfd_poll_test'
+
 rm -rf "$dest"
 mkdir -p "$dest/ksft"
 : >"$dest/tests.list"
@@ -52,7 +58,9 @@ echo "$TESTS" | while read -r name secs dir args; do
 	[ -n "$name" ] || continue
 	# Stripped: a smaller initramfs unpacks faster in the slow guest.
 	strip -o "$dest/ksft/$name" "$build/$dir/$name"
-	echo "$name $secs ./ksft/$name${args:+ $args}" >>"$dest/tests.list"
+	cmd="./ksft/$name${args:+ $args}"
+	case " $NOPLAN " in *" $name "*) cmd="echo 1..1; exec $cmd" ;; esac
+	echo "$name $secs $cmd" >>"$dest/tests.list"
 done
 cp "$here/payload-run.sh" "$dest/run"
 chmod +x "$dest/run"
