@@ -83,15 +83,15 @@ host-tests: lib
 	$(Q)$(MAKE) -C qemu kernel-tree
 	$(Q)scripts/check-sources.sh $(LOGS)/host >/dev/null
 	$(Q)$(MAKE) -C selftests/lib run_tests OUTPUT=$(B)/host/selftests/lib \
-		LOGDIR=$(LOGS)/host INSTALL_TEST=1 || true
+		LOGDIR=$(LOGS)/host/lib INSTALL_TEST=1 || true
 	$(Q)$(MAKE) -C selftests/uring run_tests OUTPUT=$(B)/host/selftests/uring \
-		LOGDIR=$(LOGS)/host || true
+		LOGDIR=$(LOGS)/host/uring || true
 	$(Q)$(MAKE) -C selftests/spawn run_tests OUTPUT=$(B)/host/selftests/spawn \
-		LOGDIR=$(LOGS)/host PRELOAD_TEST=1 || true
+		LOGDIR=$(LOGS)/host/spawn PRELOAD_TEST=1 || true
 	$(Q)$(MAKE) -C selftests/fuzz run_tests OUTPUT=$(B)/host/selftests/fuzz \
-		LOGDIR=$(LOGS)/host || true
+		LOGDIR=$(LOGS)/host/fuzz || true
 	$(Q)$(MAKE) -C selftests/stress run_tests OUTPUT=$(B)/host/selftests/stress \
-		LOGDIR=$(LOGS)/host || true
+		LOGDIR=$(LOGS)/host/stress || true
 	$(Q)$(MAKE) -C bench check LOGDIR=$(LOGS)/host || true
 	$(Q)scripts/lint.sh >$(LOGS)/host/lint.tap 2>&1 || true
 	@echo "==> host tests under ASan + UBSan"
@@ -99,17 +99,17 @@ host-tests: lib
 	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		$(MAKE) -C selftests/lib run_tests SANITIZE=1 CC=clang \
 		OUTPUT=$(B)/host-asan/selftests/lib AFORK_LIB=$(B)/host-asan/lib \
-		LOGDIR=$(LOGS)/host-asan || true
+		LOGDIR=$(LOGS)/host-asan/lib || true
 	$(Q)$(MAKE) -C lib/uring O=$(B)/host-asan/lib SANITIZE=1 CC=clang
 	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		$(MAKE) -C selftests/uring run_tests SANITIZE=1 CC=clang \
 		OUTPUT=$(B)/host-asan/selftests/uring AFORK_LIB=$(B)/host-asan/lib \
-		LOGDIR=$(LOGS)/host-asan || true
+		LOGDIR=$(LOGS)/host-asan/uring || true
 	$(Q)for d in spawn stress; do \
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		$(MAKE) -C selftests/$$d run_tests SANITIZE=1 CC=clang \
 		OUTPUT=$(B)/host-asan/selftests/$$d AFORK_LIB=$(B)/host-asan/lib \
-		LOGDIR=$(LOGS)/host-asan || true; done
+		LOGDIR=$(LOGS)/host-asan/$$d || true; done
 
 # The guest half: build the patched kernel and a static payload, boot, split
 # the console log into one TAP file per program.
