@@ -16,7 +16,9 @@
 # (the pc machine's SeaBIOS table shows only one under TCG and the kernel
 # has no ACPI).  Serial console and isa-debug-exit sit on its ISA bus.
 #
-# Environment: ACCEL=tcg (default) or kvm; QEMU=qemu-system-x86_64;
+# Environment: ACCEL=tcg (default), kvm, or auto (KVM if /dev/kvm is usable
+# and a probe boot ends within 20 s: nested KVM can hang at boot, as on the
+# machines this was written on); QEMU=qemu-system-x86_64;
 # VM_MEM=2G (KASAN's shadow takes an eighth of it); VM_SMP=2;
 # TSC_KHZ=host TSC kHz (default: measured by build/qemu/tsc-khz if present).
 set -u
@@ -41,6 +43,19 @@ mkdir -p "$(dirname "$log")"
 
 accel=${ACCEL:-tcg}
 qemu=${QEMU:-qemu-system-x86_64}
+
+# The probe boots the kernel without an initramfs: it panics for want of a
+# root filesystem and, with reboot=t and -no-reboot, QEMU exits with 0.
+if [ "$accel" = auto ]; then
+	accel=tcg
+	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+		echo "==> probing KVM (20 s at most)"
+		timeout -k 5 20 "$qemu" -M microvm -accel kvm -m 256M -smp 1 \
+			-nodefaults -display none -no-reboot -serial null \
+			-kernel "$kernel" -append "panic=-1 reboot=t" </dev/null >/dev/null 2>&1 &&
+			accel=kvm
+	fi
+fi
 # Booting a KASAN + lockdep kernel under TCG takes a while; the guest's own
 # payload timeout is $timeout, the host's adds this much for boot and exit.
 boot_margin=180
