@@ -74,9 +74,10 @@ fi
 # The hash covers names and contents, so renaming or reordering counts too.
 series=$( { for p in $patches; do basename "$p"; cat "$p"; done; } | sha256sum | cut -d' ' -f1)
 stamp=$src/.git/afork-series
-if [ "$(cat "$stamp" 2>/dev/null)" = "$series" ] &&
-   [ -z "$(git_ status --porcelain --untracked-files=no)" ]; then
-	exit 0		# same series, tree untouched: nothing to do
+if [ "$(cat "$stamp" 2>/dev/null)" = "$series" ]; then
+	# Same series: nothing to do unless someone edited the generated tree.
+	[ -n "$(git_ status --porcelain --untracked-files=no)" ] || exit 0
+	echo "==> ${src#"$PWD"/} has local changes: resetting it (edit kernel-patch/ instead)"
 fi
 
 # Keep a copy of every file the old series touched, with its timestamp.
