@@ -71,12 +71,24 @@ if [ -d "$patchdir" ]; then
 	done
 fi
 
+# A second stamp changes only when the series changes a Kconfig file: the
+# kernel configuration (40 s to regenerate) depends on that one, not on the
+# series stamp.
+kstamp=$src/.git/afork-kconfig
+update_kconfig_stamp() {
+	kc=$(git_ diff base HEAD -- '*Kconfig*' | sha256sum | cut -d' ' -f1)
+	[ "$(cat "$kstamp" 2>/dev/null)" = "$kc" ] || echo "$kc" >"$kstamp"
+}
+
 # The hash covers names and contents, so renaming or reordering counts too.
 series=$( { for p in $patches; do basename "$p"; cat "$p"; done; } | sha256sum | cut -d' ' -f1)
 stamp=$src/.git/afork-series
 if [ "$(cat "$stamp" 2>/dev/null)" = "$series" ]; then
 	# Same series: nothing to do unless someone edited the generated tree.
-	[ -n "$(git_ status --porcelain --untracked-files=no)" ] || exit 0
+	if [ -z "$(git_ status --porcelain --untracked-files=no)" ]; then
+		[ -e "$kstamp" ] || update_kconfig_stamp
+		exit 0
+	fi
 	echo "==> ${src#"$PWD"/} has local changes: resetting it (edit kernel-patch/ instead)"
 fi
 
@@ -124,9 +136,4 @@ done
 rm -rf "$keep"
 
 echo "$series" >"$stamp"
-
-# A second stamp changes only when the series changes a Kconfig file: the
-# kernel configuration (40 s to regenerate) depends on that one.
-kstamp=$src/.git/afork-kconfig
-kc=$(git_ diff base HEAD -- '*Kconfig*' | sha256sum | cut -d' ' -f1)
-[ "$(cat "$kstamp" 2>/dev/null)" = "$kc" ] || echo "$kc" >"$kstamp"
+update_kconfig_stamp
