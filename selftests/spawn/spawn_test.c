@@ -311,7 +311,7 @@ TEST_F(spawn, waitpid_nosigchld)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
-/* Hundreds in a row: stacks are reused, every child runs its own argv. */
+/* Dozens in a row: stacks are reused, every child runs its own argv. */
 TEST_F_TIMEOUT(spawn, sequential_reuse, 120)
 {
 	char code[16];
@@ -319,7 +319,7 @@ TEST_F_TIMEOUT(spawn, sequential_reuse, 120)
 	struct afork_child *c;
 	int i, err, st, bad = 0;
 
-	for (i = 0; i < 150; i++) {
+	for (i = 0; i < 60; i++) {
 		snprintf(code, sizeof(code), "%d", i % 200);
 		ASSERT_EQ(0, afork_spawn(&c, NULL, "/bin/sh", NULL, NULL, argv, NULL));
 		st = afork_finish(c, &err, NULL);
@@ -332,7 +332,7 @@ TEST_F_TIMEOUT(spawn, sequential_reuse, 120)
 /* Many children in flight at once, then reaped. */
 TEST_F_TIMEOUT(spawn, many_in_flight, 120)
 {
-	enum { N = 64 };
+	enum { N = 32 };
 	char codes[N][8];
 	struct afork_child *c[N];
 	int i, err, st, bad = 0;
@@ -364,7 +364,7 @@ static void *spawner(void *p)
 	struct afork_child *c;
 	int i, err, st;
 
-	for (i = 0; i < 30; i++) {
+	for (i = 0; i < 15; i++) {
 		snprintf(code, sizeof(code), "%d", t->base + i);
 		if (afork_spawn(&c, NULL, "/bin/sh", NULL, NULL, argv, NULL)) {
 			t->bad++;
