@@ -194,14 +194,13 @@ int afork__spawn(struct afork_child **childp, struct spawn_req *r)
 int afork__spawn_wait_exec(struct afork_child *c, int shielded)
 {
 	struct spawn_block *b = afork__stack_base(c);
-	uint32_t v;
 
 	if (!shielded) {
 		afork_wait_release(c, -1);
 		return afork_exec_errno(c);
 	}
 	/* Release is the shield's exit: exec_done says when the exec was. */
-	while (!(v = __atomic_load_n(&b->exec_done, __ATOMIC_ACQUIRE))) {
+	while (!__atomic_load_n(&b->exec_done, __ATOMIC_ACQUIRE)) {
 		if (afork_released(c) == 1)
 			break;	/* the shield died before saying so */
 		sys_futex_wait(&b->exec_done, 0, NULL);
