@@ -9,7 +9,8 @@
  *
  * Signals: clone3 has CLONE_CLEAR_SIGHAND (Linux 5.5), so the child starts
  * with the caller's mask and default handlers, and we need not block
- * anything.  Legacy clone copies the caller's handlers: we block every
+ * anything unless the child is to get another mask (AFORK_OPT_SIGMASK):
+ * then every signal is blocked around the call, as for legacy clone.  Legacy clone copies the caller's handlers: we block every
  * signal (raw, so glibc's internal ones too) around the call, and the child
  * resets its caught handlers before it unblocks.
  *
@@ -167,9 +168,20 @@ int afork__clone_start(struct afork_child *c, int flags, unsigned int options,
 	}
 
 	if (!legacy) {
-		if (options & AFORK_OPT_SIGMASK)
+		uint64_t all = ~0ull, old = 0;
+
+		/*
+		 * The child inherits our mask until it sets its own: when that
+		 * differs, a signal it blocks could reach it in between, so it
+		 * starts with everything blocked.
+		 */
+		if (options & AFORK_OPT_SIGMASK) {
 			c->set_mask = 1;
+			sys_sigprocmask(SIG_SETMASK, &all, &old);
+		}
 		r = do_clone3(c, exit_signal, pidfd);
+		if (options & AFORK_OPT_SIGMASK)
+			sys_sigprocmask(SIG_SETMASK, &old, NULL);
 		if ((r == -ENOSYS || r == -EINVAL || r == -EPERM) &&
 		    afork__clone3_failed()) {
 			c->pidfd = -1;
