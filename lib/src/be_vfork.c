@@ -210,8 +210,12 @@ int afork__vfork_submit(struct afork_child *c)
 		return 0;
 	pthread_mutex_lock(&vf_lock);
 	n_workers--;
-	if (n_workers == 0) {
-		/* Nobody will ever run it: take it back if still queued. */
+	if (n_idle == 0) {
+		/*
+		 * No worker is free to run it and none could be started: take
+		 * it back if still queued rather than make the caller wait for
+		 * a busy worker's child to exec or exit.
+		 */
 		struct afork_child **pp;
 
 		for (pp = &q_head; *pp; pp = &(*pp)->vf_next) {
