@@ -105,7 +105,7 @@ host-tests: lib
 		$(MAKE) -C selftests/uring run_tests SANITIZE=1 CC=clang \
 		OUTPUT=$(B)/host-asan/selftests/uring AFORK_LIB=$(B)/host-asan/lib \
 		LOGDIR=$(LOGS)/host-asan/uring || true
-	$(Q)for d in spawn stress; do \
+	$(Q)for d in spawn; do \
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		$(MAKE) -C selftests/$$d run_tests SANITIZE=1 CC=clang \
 		OUTPUT=$(B)/host-asan/selftests/$$d AFORK_LIB=$(B)/host-asan/lib \
