@@ -643,6 +643,8 @@ static int worker_main(const struct worker_args *wa)
 	} else {
 		h.methods[h.nmethods++] = M_AFORK;
 		h.methods[h.nmethods++] = M_AFORK_POLL;
+		if (HAVE_AFORK_SPAWN)
+			h.methods[h.nmethods++] = M_AFORK_SPAWN;
 	}
 	h.anon_huge_kb = proc_kb("/proc/self/smaps_rollup", "AnonHugePages");
 	h.rss_kb = proc_kb("/proc/self/status", "VmRSS");
@@ -930,12 +932,17 @@ static void run_row(const struct config *cf, const struct row *r)
 			char bn[24], mn[48];
 
 			backend_snake(bn, sizeof(bn), b);
-			snprintf(mn, sizeof(mn), "afork_%s", bn);
-			if (!in_list(cf->methods, mn)) {
-				snprintf(mn, sizeof(mn), "afork_poll_%s", bn);
-				if (!in_list(cf->methods, mn))
-					continue;
+			static const char *const pre[] = {
+				"afork", "afork_poll", "afork_spawn"
+			};
+			int want = 0, q;
+
+			for (q = 0; q < 3 && !want; q++) {
+				snprintf(mn, sizeof(mn), "%s_%s", pre[q], bn);
+				want = in_list(cf->methods, mn);
 			}
+			if (!want)
+				continue;
 		}
 		wb[nw] = b;
 		wi[nw] = i;

@@ -37,6 +37,10 @@ function rank(m) {
 	if (m == "afork_vfork") return 8
 	if (m == "posix_spawn_3fa") return 9
 	if (m ~ /^afork_spawn_3fa/) return 10
+	if (m == "afork_spawn_syscall") return 8.1
+	if (m == "afork_spawn_clone3") return 8.2
+	if (m == "afork_spawn_clone_legacy") return 8.3
+	if (m == "afork_spawn_vfork") return 8.4
 	if (m ~ /^afork_spawn/) return 8.5
 	if (m == "afork_poll_syscall") return 12
 	if (m == "afork_poll_clone3") return 13
@@ -145,7 +149,7 @@ NF >= 19 {
 	}
 	if (!(m in mseen)) {
 		mseen[m] = 1
-		rk[m] = rank(m) + nm / 100
+		rk[m] = rank(m) + nm / 1000
 		nm = add_sorted(methods, nm, m, rk)
 	}
 	for (c in col)
@@ -287,6 +291,8 @@ END {
 	target_line("blocked: afork_syscall / " cm " (guest)", w, 0.85, 1, guest, ratio_parts)
 	w = ratio_over_sizes(tg, "afork_poll_syscall", "afork_poll_" substr(cm, 7), "blocked_p50_us", 1)
 	target_line("blocked, pidfd + release fd: afork_poll_syscall / afork_poll_" substr(cm, 7) " (guest)", w, 0.85, 1, guest, ratio_parts)
+	w = ratio_over_sizes(tg, "afork_spawn_syscall", "afork_spawn_" substr(cm, 7), "blocked_p50_us", 1)
+	target_line("blocked, afork_spawn: afork_spawn_syscall / afork_spawn_" substr(cm, 7) " (guest)", w, 0.85, 1, guest, ratio_parts)
 	w = ratio_over_sizes(tg, "afork_syscall", "afork_clone_legacy", "blocked_p50_us", 1)
 	target_line("blocked: afork_syscall / afork_clone_legacy (guest, extra)", w, 0.85, 1, 0, ratio_parts)
 	printf "\n%d PASS, %d MISS (\"info\": shown, not judged in this run). \"worst ratio\" is the worst over the parent sizes without THP or busy threads:\n\n%s", npass, nmiss, details

@@ -41,7 +41,7 @@ HEAD
 	printf ' --sizes 0,64,256 --busy none --targets static'
 	printf ' --iters 30 --min-iters 10 --lat-budget 4'
 	printf ' --tput-n 64 --tput-rounds 1 --tput-budget 4'
-	printf ' --focus raw_clone_vm,afork_syscall,afork_clone3,afork_clone_legacy,afork_poll_syscall,afork_poll_clone3'
+	printf ' --focus raw_clone_vm,afork_syscall,afork_clone3,afork_clone_legacy,afork_poll_syscall,afork_poll_clone3,afork_spawn_syscall,afork_spawn_clone3'
 	printf ' --focus-iters 100'
 	for a in "$@"; do
 		printf " '%s'" "$(printf '%s' "$a" | sed "s/'/'\\\\''/g")"
