@@ -93,6 +93,7 @@ host-tests: lib
 	$(Q)$(MAKE) -C selftests/stress run_tests OUTPUT=$(B)/host/selftests/stress \
 		LOGDIR=$(LOGS)/host/stress || true
 	$(Q)$(MAKE) -C bench check LOGDIR=$(LOGS)/host || true
+	$(call stage,examples-spawn,$(MAKE) -C examples check-spawn O=$(B)/host/examples)
 	$(Q)scripts/lint.sh >$(LOGS)/host/lint.tap 2>&1 || true
 	@echo "==> host tests under ASan + UBSan"
 	$(Q)$(MAKE) -C lib O=$(B)/host-asan/lib SANITIZE=1 CC=clang

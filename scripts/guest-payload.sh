@@ -45,7 +45,7 @@ for d in uring spawn fuzz stress; do
 	[ -d "$g/selftests/$d" ] || continue
 	for t in "$g/selftests/$d"/*; do
 		[ -x "$t" ] && [ -f "$t" ] || continue
-		add "$d-$(basename "$t")" 600 "$t"
+		add "$d-$(basename "$t")" 1200 "$t"
 	done
 done
 

@@ -13,7 +13,7 @@ group_pkgs() {
 	kernel) echo linux-source-6.12 build-essential flex bison bc libelf-dev \
 		     libssl-dev cpio xz-utils git dwarves ;;
 	qemu)   echo qemu-system-x86 busybox-static coreutils ;;
-	lib)    echo liburing-dev libcap-dev clang pkg-config ;;
+	lib)    echo liburing-dev libcap-dev clang pkg-config ninja-build python3 cppcheck clang-tidy ;;
 	bench)  echo gnuplot-nox ;;
 	all)    for g in kernel qemu lib bench; do group_pkgs "$g"; done ;;
 	*)      echo "install-deps: unknown group '$1' (kernel qemu lib bench all)" >&2
