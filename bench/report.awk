@@ -164,6 +164,8 @@ NF >= 19 {
 
 END {
 	guest = (where == "guest")
+	autob = meta["backend auto"]
+	gsub(/-/, "_", autob)
 	inflight = "64"
 	if (match(meta["params"], /inflight=[0-9]+/))
 		inflight = substr(meta["params"], RSTART + 9, RLENGTH - 9)
@@ -175,7 +177,10 @@ END {
 	for (i = 1; i <= nmeta; i++)
 		if (metaorder[i] ~ /^backend /)
 			printf "%s. ", metaorder[i]
-	printf "\n\nRows: parent with that much touched anonymous memory (4 KiB pages, MADV_NOHUGEPAGE); `-THP`: MADV_HUGEPAGE instead; `+Nthr`: N busy threads in the parent. Exec targets: `static`, a 2-instruction static binary; `bin_true`, %s.\n\n", meta["target bin_true"]
+	printf "\n\nRows: parent with that much touched anonymous memory (4 KiB pages, MADV_NOHUGEPAGE); `-THP`: MADV_HUGEPAGE instead; `+Nthr`: N busy threads in the parent. Exec targets: `static`, a 2-instruction static binary"
+	if ("target bin_true" in meta)
+		printf "; `bin_true`, %s", meta["target bin_true"]
+	printf ".\n\n"
 
 	for (t = 1; t <= ntg; t++) {
 		tg = tgs[t]
@@ -220,7 +225,8 @@ END {
 			x0 = (x0 > 0) ? x0 / 8 : 1
 			for (i = 1; i <= nm; i++) {
 				m = methods[i]
-				if (m ~ /3fa|^afork_poll/)
+				# The plot shows each backend once, spawn on the default one.
+				if (m ~ /3fa|^afork_poll/ || (m ~ /^afork_spawn_/ && m != "afork_spawn_" autob))
 					continue
 				if (nb++)
 					printf "\n\n" > dat
