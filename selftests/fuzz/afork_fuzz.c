@@ -1058,7 +1058,11 @@ static void follow_child(const struct plan *p, const struct oracle_out *o,
 				failf(C_FDS, "pidfd slot written without AFORK_PIDFD");
 		}
 		pfd = (int)syscall(__NR_pidfd_open, pid, 0);
-		if (pfd < 0 && !(autoreap && errno == ESRCH))
+		/*
+		 * An auto-reaped child may be gone already: ESRCH, or EINVAL
+		 * while its struct pid outlives the task (pidfd_prepare()).
+		 */
+		if (pfd < 0 && !(autoreap && (errno == ESRCH || errno == EINVAL)))
 			failf(C_TASKS, "pidfd_open(%d): %s", pid, strerror(errno));
 		own_pfd = pfd >= 0;
 	}
