@@ -919,6 +919,12 @@ static void run_row(const struct config *cf, const struct row *r)
 	const char *wb[MAX_WORKERS];
 	int wi[MAX_WORKERS];
 
+	{
+		char la[128];
+
+		read_first_line("/proc/loadavg", la, sizeof(la));
+		META("# row %s: loadavg at start %s\n", r->label, la);
+	}
 	wb[nw] = "auto";
 	wi[nw] = -1;
 	w[nw] = start_worker(cf, r, "auto", 1);

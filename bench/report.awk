@@ -170,10 +170,12 @@ END {
 	if (match(meta["params"], /inflight=[0-9]+/))
 		inflight = substr(meta["params"], RSTART + 9, RLENGTH - 9)
 	printf "### afork-bench, %s: %s\n\n", where, meta["date"]
-	printf "%s, %s CPU(s) (%s), page size %s B, THP `%s`; glibc %s, libafork %s; run took %s s (load average before: %s).\n\n",
+	split(meta["loadavg_start"], la0, " ")
+	split(meta["loadavg_end"], la1, " ")
+	printf "%s, %s CPU(s) (%s), page size %s B, THP `%s`; glibc %s, libafork %s; run took %s s; 1-minute load average %s at the start, %s at the end (other work on the machine inflates every figure: compare within the run).\n\n",
 	       meta["kernel"], meta["cpus_online"], meta["cpu"], meta["page_size"],
 	       meta["thp_enabled"], meta["glibc"], meta["libafork"], meta["elapsed_s"],
-	       meta["loadavg_start"]
+	       la0[1], la1[1]
 	for (i = 1; i <= nmeta; i++)
 		if (metaorder[i] ~ /^backend /)
 			printf "%s. ", metaorder[i]
