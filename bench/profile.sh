@@ -47,15 +47,21 @@ for m in "$@"; do
 		done
 		echo
 		echo "## system calls of the calling thread for one spawn + reap (steady state)"
-		strace -f -qq -o "$out/strace.txt" -e 'trace=!execve,exit_group' \
+		rm -f "$out"/st.*
+		strace -ff -qq -o "$out/st" -e 'trace=!execve,exit_group' \
 			"$bin" $common --methods "$m" --iters 12 --min-iters 12 --tput-rounds 1 \
 			--tput-n 1 --inflight 1 --out /dev/null 2>/dev/null || true
-		# The worker is the process that probed clone3; take its 10th command.
-		w=$(grep -m1 'clone3(NULL, 0)' "$out/strace.txt" | cut -d' ' -f1)
-		grep "^$w " "$out/strace.txt" | grep -v -E 'resumed>|--- SIG' |
-			awk '/read\(3,/ { n++; next } /write\(/ && n == 10 { exit } n == 10' |
-			sed -e 's/^[0-9]* //' -e 's/ <unfinished \.\.\.>//' | cut -c1-160
+		# The worker running $m: the base one opens /dev/null for the file
+		# actions, as every worker does; take the one whose spawns we see.
+		for w in $(grep -l 'openat(AT_FDCWD, "/dev/null", O_WRONLY' "$out"/st.*); do
+			# Commands are 20-byte reads; print what the 10th one led to.
+			awk '/^read\(.*= 20$/ { n++; next } /^write\(/ && n == 10 { exit } n == 10' "$w" \
+				>"$out/st.sel"
+			grep -q -E '^(clone|clone3|vfork|wait4)\(' "$out/st.sel" && break
+		done
+		cut -c1-160 "$out/st.sel"
+		rm -f "$out"/st.*
 	} >"$f"
-	rm -f "$out/perf.data" "$out/perf.data.old" "$out/strace.txt"
+	rm -f "$out/perf.data" "$out/perf.data.old"
 	cat "$f"
 done
