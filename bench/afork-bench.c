@@ -188,6 +188,30 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * The machine's speed right now: ns per getppid() (the cheapest system
+ * call), best of five runs of 20,000.  On an idle machine this is about
+ * 0.1-0.3 us; when other work shares the CPUs it grows, and so does
+ * every figure of the run.
+ */
+static double syscall_ns(void)
+{
+	double best = 0;
+	int r, i;
+
+	for (r = 0; r < 5; r++) {
+		int64_t t0 = now_ns();
+
+		for (i = 0; i < 20000; i++)
+			syscall(SYS_getppid);
+		double ns = (now_ns() - t0) / 20000.0;
+
+		if (!r || ns < best)
+			best = ns;
+	}
+	return best;
+}
+
 /* Nearest-rank percentile of a sorted array. */
 static double pct(const double *v, int n, double p)
 {
@@ -923,7 +947,8 @@ static void run_row(const struct config *cf, const struct row *r)
 		char la[128];
 
 		read_first_line("/proc/loadavg", la, sizeof(la));
-		META("# row %s: loadavg at start %s\n", r->label, la);
+		META("# row %s: loadavg at start %s, getppid %.0f ns\n",
+		     r->label, la, syscall_ns());
 	}
 	wb[nw] = "auto";
 	wi[nw] = -1;
@@ -1404,6 +1429,7 @@ int main(int argc, char **argv)
 	META("# thp_per_row: MADV_NOHUGEPAGE on the parent's mapping unless the row says THP (MADV_HUGEPAGE)\n");
 	read_first_line("/proc/loadavg", buf, sizeof(buf));
 	META("# loadavg_start: %s\n", buf);
+	META("# getppid_ns_start: %.0f\n", syscall_ns());
 	META("# glibc: %s\n", gnu_get_libc_version());
 	META("# libafork: %s\n", afork_version());
 	if (getenv("AFORK_BENCH_POOL_FREE"))
@@ -1434,6 +1460,7 @@ int main(int argc, char **argv)
 	META("# elapsed_s: %.1f\n", (now_ns() - t0) / 1e9);
 	read_first_line("/proc/loadavg", buf, sizeof(buf));
 	META("# loadavg_end: %s\n", buf);
+	META("# getppid_ns_end: %.0f\n", syscall_ns());
 
 	out = cf.out ? fopen(cf.out, "w") : stdout;
 	if (!out)

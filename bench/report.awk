@@ -172,10 +172,11 @@ END {
 	printf "### afork-bench, %s: %s\n\n", where, meta["date"]
 	split(meta["loadavg_start"], la0, " ")
 	split(meta["loadavg_end"], la1, " ")
-	printf "%s, %s CPU(s) (%s), page size %s B, THP `%s`; glibc %s, libafork %s; run took %s s; 1-minute load average %s at the start, %s at the end (other work on the machine inflates every figure: compare within the run).\n\n",
+	printf "%s, %s CPU(s) (%s), page size %s B, THP `%s`; glibc %s, libafork %s; run took %s s; 1-minute load average %s at the start, %s at the end; a getppid() took %s ns at the start, %s ns at the end (other work on the machine inflates every figure: compare within the run).\n\n",
 	       meta["kernel"], meta["cpus_online"], meta["cpu"], meta["page_size"],
 	       meta["thp_enabled"], meta["glibc"], meta["libafork"], meta["elapsed_s"],
-	       la0[1], la1[1]
+	       la0[1], la1[1], (meta["getppid_ns_start"] != "" ? meta["getppid_ns_start"] : "?"),
+	       (meta["getppid_ns_end"] != "" ? meta["getppid_ns_end"] : "?")
 	for (i = 1; i <= nmeta; i++)
 		if (metaorder[i] ~ /^backend /)
 			printf "%s. ", metaorder[i]
