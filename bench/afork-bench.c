@@ -10,7 +10,9 @@
  *
  *   blocked   CLOCK_MONOTONIC around the spawn call only (p50/p90/p99)
  *   rtt       spawn, exec, exit, reap of one child (p50/p90/p99)
- *   tput      spawns per second with up to 64 children in flight
+ *   tput      spawns per second with up to 64 children in flight, and the
+ *             CPU time (caller, its threads and the children, exec and exit
+ *             included) per spawn during that run
  *
  * for parents of several sizes of touched anonymous memory (THP off for
  * the mapping with MADV_NOHUGEPAGE, or on with MADV_HUGEPAGE), and for a
@@ -50,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -511,6 +514,7 @@ struct reply {
 	int status;		/* 0 or a positive errno */
 	int errors;		/* children that failed to start or exit 0 */
 	int64_t a, b;		/* LAT: blocked ns, rtt ns; TPUT: ns, spawns */
+	int64_t cpu;		/* TPUT: CPU ns of the worker and its children */
 };
 
 struct hello {
@@ -582,16 +586,30 @@ static void run_lat(const struct cmd *c, struct reply *rp)
 	rp->b = t2 - t0;
 }
 
+/* CPU time used so far by this process and its reaped children, in ns. */
+static int64_t cpu_ns(void)
+{
+	struct rusage self, kids;
+
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &kids);
+	return ((int64_t)self.ru_utime.tv_sec + self.ru_stime.tv_sec +
+		kids.ru_utime.tv_sec + kids.ru_stime.tv_sec) * 1000000000 +
+	       ((int64_t)self.ru_utime.tv_usec + self.ru_stime.tv_usec +
+		kids.ru_utime.tv_usec + kids.ru_stime.tv_usec) * 1000;
+}
+
 static void run_tput(const struct cmd *c, struct reply *rp)
 {
 	const struct target *t = &targets[c->target];
 	int n = c->n, inflight = c->inflight, started = 0, done = 0;
-	int64_t t0;
+	int64_t t0, cpu0;
 	pid_t pid;
 	int st;
 
 	if (inflight > MAX_INFLIGHT)
 		inflight = MAX_INFLIGHT;
+	cpu0 = cpu_ns();
 	t0 = now_ns();
 	while (done < n) {
 		while (started < n && started - done < inflight) {
@@ -620,6 +638,7 @@ static void run_tput(const struct cmd *c, struct reply *rp)
 	}
 	rp->a = now_ns() - t0;
 	rp->b = done;
+	rp->cpu = cpu_ns() - cpu0;
 }
 
 static int worker_main(const struct worker_args *wa)
@@ -747,7 +766,7 @@ struct slot {
 	double *blk, *rtt;
 	int nlat, cap;
 	double lat_s;		/* time spent sampling (sum of rtt) */
-	int64_t tput_ns;
+	int64_t tput_ns, tput_cpu_ns;
 	long tput_spawns;
 	int tput_rounds;
 	int errors, last_status;
@@ -1103,6 +1122,7 @@ static void run_row(const struct config *cf, const struct row *r)
 					sl->last_status = rp.status;
 				}
 				sl->tput_ns += rp.a;
+				sl->tput_cpu_ns += rp.cpu;
 				sl->tput_spawns += (long)rp.b;
 				sl->tput_rounds++;
 			}
@@ -1114,7 +1134,7 @@ static void run_row(const struct config *cf, const struct row *r)
 
 			qsort(sl->blk, (size_t)sl->nlat, sizeof(double), cmp_double);
 			qsort(sl->rtt, (size_t)sl->nlat, sizeof(double), cmp_double);
-			CSV("%s,%s,%lu,%s,%d,%s,%s,%s,%d,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%ld,%.0f,%d,%ld\n",
+			CSV("%s,%s,%lu,%s,%d,%s,%s,%s,%d,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%ld,%.0f,%.1f,%d,%ld\n",
 			    cf->where, r->label, r->size_mib, r->thp ? "on" : "off",
 			    r->busy, targets[t].label, sl->name, h->backend_name,
 			    sl->nlat, pct(sl->blk, sl->nlat, 50),
@@ -1122,6 +1142,7 @@ static void run_row(const struct config *cf, const struct row *r)
 			    pct(sl->rtt, sl->nlat, 50), pct(sl->rtt, sl->nlat, 90),
 			    pct(sl->rtt, sl->nlat, 99), sl->tput_spawns,
 			    sl->tput_ns ? sl->tput_spawns / (sl->tput_ns / 1e9) : 0.0,
+			    sl->tput_spawns ? sl->tput_cpu_ns / 1e3 / sl->tput_spawns : 0.0,
 			    sl->errors, h->anon_huge_kb / 1024);
 			if (sl->errors)
 				fprintf(stderr, "%s: %s/%s/%s: %d error(s), last: %s\n",
@@ -1469,7 +1490,7 @@ int main(int argc, char **argv)
 	fputs("where,row,size_mib,thp,busy_threads,target,method,backend,samples,"
 	      "blocked_p50_us,blocked_p90_us,blocked_p99_us,"
 	      "rtt_p50_us,rtt_p90_us,rtt_p99_us,"
-	      "tput_spawns,tput_per_s,errors,anon_huge_mib\n", out);
+	      "tput_spawns,tput_per_s,tput_cpu_us_per_spawn,errors,anon_huge_mib\n", out);
 	if (csv_buf)
 		fputs(csv_buf, out);
 	if (fflush(out) || (cf.out && fclose(out)))

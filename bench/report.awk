@@ -130,10 +130,11 @@ BEGIN {
 $1 == "where" {
 	for (i = 1; i <= NF; i++)
 		col[$i] = i
+	ncol = NF
 	next
 }
 
-NF >= 19 {
+$1 != "" && ("row" in col) && NF == ncol {
 	where = $1
 	row = $col["row"]; tg = $col["target"]; m = $col["method"]
 	if (!(row in rowseen)) {
@@ -205,6 +206,16 @@ END {
 			for (r = 1; r <= nrow; r++)
 				line = line " " (has(rows[r], tg, m) ? fmt(get(rows[r], tg, m, "tput_per_s")) : "–") " |"
 			print line
+		}
+		if ("tput_cpu_us_per_spawn" in col) {
+			printf "\nCPU time per spawn during the throughput run, µs (the caller, its threads and the children until they are reaped, exec and exit included; %s CPUs can do at most %s × 10⁶ / this many spawns per second):\n\n", meta["cpus_online"], meta["cpus_online"]
+			print hdr; print sep
+			for (i = 1; i <= nm; i++) {
+				m = methods[i]; line = "| " m " |"
+				for (r = 1; r <= nrow; r++)
+					line = line " " (has(rows[r], tg, m) ? fmt(get(rows[r], tg, m, "tput_cpu_us_per_spawn")) : "–") " |"
+				print line
+			}
 		}
 		printf "\nRound trip (spawn, exec, exit, reap), µs, median:\n\n"
 		print hdr; print sep

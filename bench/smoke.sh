@@ -36,13 +36,13 @@ for k in where date kernel cpu page_size thp_enabled glibc libafork params; do
 done
 ok $r "CSV records the machine (kernel, CPU, page size, THP, date, versions)"
 
-hdr='where,row,size_mib,thp,busy_threads,target,method,backend,samples,blocked_p50_us,blocked_p90_us,blocked_p99_us,rtt_p50_us,rtt_p90_us,rtt_p99_us,tput_spawns,tput_per_s,errors,anon_huge_mib'
+hdr='where,row,size_mib,thp,busy_threads,target,method,backend,samples,blocked_p50_us,blocked_p90_us,blocked_p99_us,rtt_p50_us,rtt_p90_us,rtt_p99_us,tput_spawns,tput_per_s,tput_cpu_us_per_spawn,errors,anon_huge_mib'
 [ "$(grep -v '^#' "$csv" 2>/dev/null | head -n 1)" = "$hdr" ]
 ok $? "CSV header"
 
-awk -F, '!/^#/ && NR > 1 && NF != 19 { print "# bad line: " $0; bad = 1 }
-	 END { exit bad }' "$csv" 2>/dev/null
-ok $? "every data line has 19 fields"
+awk -F, '/^#/ { next } !nf { nf = NF; next } NF != nf { print "# bad line: " $0; bad = 1 }
+	 END { exit bad || nf != 20 }' "$csv" 2>/dev/null
+ok $? "every data line has the header's 20 fields"
 
 # Rows x targets x methods: every cell measured.
 thp=0
@@ -78,12 +78,12 @@ ok $? "every row x target x method present (rows 0, 8M, 8M-THP, 0+2thr)"
 
 awk -F, '/^#/ || $1 == "where" { next }
 	 !($9 >= 1 && $10 > 0 && $10 <= $11 && $11 <= $12 && $13 > 0 &&
-	   $13 <= $14 && $14 <= $15 && $16 > 0 && $17 > 0) {
+	   $13 <= $14 && $14 <= $15 && $16 > 0 && $17 > 0 && $18 > 0) {
 		print "# implausible: " $0; bad = 1 }
 	 END { exit bad }' "$csv" 2>/dev/null
-ok $? "samples > 0, times positive, p50 <= p90 <= p99"
+ok $? "samples > 0, times and CPU per spawn positive, p50 <= p90 <= p99"
 
-awk -F, '/^#/ || $1 == "where" { next } $18 != 0 { print "# errors: " $0; bad = 1 }
+awk -F, '/^#/ || $1 == "where" { next } $19 != 0 { print "# errors: " $0; bad = 1 }
 	 END { exit bad }' "$csv" 2>/dev/null
 ok $? "every child exec'd and exited 0 (errors column 0)"
 
