@@ -7,6 +7,7 @@
 #include <linux/afork.h>
 #include <linux/futex.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -74,6 +75,42 @@ static inline long afork_run(struct afork_args *args, size_t size,
 			  : "=a"(ret)
 			  : "0"((long)__NR_afork), "D"(args), "S"(size),
 			    "r"(r8), "r"(r9), [exit] "i"(__NR_exit)
+			  : "rcx", "r11", "memory");
+	return ret;
+}
+
+/*
+ * From inside an afork() child: start another thread of the child
+ * (CLONE_VM | CLONE_SIGHAND | CLONE_THREAD, plus @flags) on @stack_top.
+ * The thread runs fn(arg) and ends with exit(2), its return value the
+ * status.  Returns the thread's TID or a negative errno.
+ */
+static inline long child_start_thread(unsigned long flags, void *stack_top,
+				      int (*fn)(void *), void *arg)
+{
+	register long r10 __asm__("r10") = 0;
+	register long r8 __asm__("r8") = 0;
+	register void *r12 __asm__("r12") = (void *)fn;
+	register void *r13 __asm__("r13") = arg;
+	long ret;
+
+	__asm__ volatile ("syscall\n\t"
+			  "test %%rax, %%rax\n\t"
+			  "jnz 1f\n\t"
+			  "xor %%ebp, %%ebp\n\t"
+			  "and $-16, %%rsp\n\t"
+			  "mov %%r13, %%rdi\n\t"
+			  "call *%%r12\n\t"
+			  "mov %%eax, %%edi\n\t"
+			  "mov %[exit], %%eax\n\t"
+			  "syscall\n\t"
+			  "hlt\n"
+			  "1:"
+			  : "=a"(ret)
+			  : "0"((long)__NR_clone),
+			    "D"(CLONE_VM | CLONE_SIGHAND | CLONE_THREAD | flags),
+			    "S"(stack_top), "d"(0), "r"(r10), "r"(r8),
+			    "r"(r12), "r"(r13), [exit] "i"(__NR_exit)
 			  : "rcx", "r11", "memory");
 	return ret;
 }

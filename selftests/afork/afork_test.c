@@ -31,6 +31,8 @@ struct shared {
 	const char *path;
 	char *const *argv;
 	int fd;
+	int gone[2];		/* EOF once the child's first thread is gone */
+	void *tstack;		/* top of the stack of the child's thread */
 };
 
 static struct afork_args args_for(void *stack, __u64 flags, __u32 *word,
@@ -440,6 +442,134 @@ TEST_F(afork, release_wakes_futex_waiters)
 	}
 	EXPECT_EQ(0, self->word);
 	reap(pid);
+}
+
+/*
+ * The child's second thread: it has its own fd table, so once it drops
+ * its copy of gone[1], EOF on gone[0] means the first thread's files, and
+ * so its mm, are gone.  Then it waits for a byte and ends the process.
+ */
+static int thread_wait_then_exit_group(void *arg)
+{
+	struct shared *s = arg;
+	char c = 0;
+
+	raw_syscall(__NR_close, s->gone[1], 0, 0, 0);
+	if (child_read(s->in[0], &c, 1) != 1)
+		c = 100;
+	raw_syscall(__NR_exit_group, c, 0, 0, 0);
+	return c;
+}
+
+/* The child's first thread: start the second, then exit(2) alone. */
+static int child_thread_then_exit(void *arg)
+{
+	struct shared *s = arg;
+
+	if (child_start_thread(0, s->tstack, thread_wait_then_exit_group,
+			       s) < 0)
+		return 1;
+	/* exit(2), not exit_group(2): the second thread lives on. */
+	return raw_syscall(__NR_exit, 0, 0, 0, 0);
+}
+
+/* The child's second thread execs; its first thread is killed by that. */
+static int thread_exec(void *arg)
+{
+	struct shared *s = arg;
+
+	return child_wait_then_exec(s);
+}
+
+/* The child's first thread: start an exec'ing thread, then block. */
+static int child_thread_execs(void *arg)
+{
+	struct shared *s = arg;
+	char c;
+
+	if (child_start_thread(CLONE_FILES, s->tstack, thread_exec, s) < 0)
+		return 1;
+	child_read(s->out[0], &c, 1);
+	return 2;
+}
+
+/*
+ * Release waits for every thread of the child: while one still runs in
+ * our mm after the first thread exited, no POLLPRI and the word is kept.
+ */
+TEST_F(afork, release_waits_for_child_threads)
+{
+	struct afork_args a = args_for(self->stack, 0, &self->word,
+				       &self->pidfd);
+	void *tstack = afork_stack_alloc(AFORK_TEST_STACK_SIZE);
+	pid_t pid;
+	char c;
+	int ev;
+
+	ASSERT_NE(NULL, tstack);
+	ASSERT_EQ(0, pipe2(self->s->gone, O_CLOEXEC));
+	self->s->tstack = (char *)tstack + AFORK_TEST_STACK_SIZE;
+	pid = afork_run(&a, sizeof(a), child_thread_then_exit, self->s);
+	ASSERT_GT(pid, 0);
+	close(self->s->gone[1]);
+	/* EOF: the first thread has run exit_mm() and exit_files(). */
+	EXPECT_EQ(0, read(self->s->gone[0], &c, 1));
+	close(self->s->gone[0]);
+
+	EXPECT_EQ(0, pidfd_wait_events(self->pidfd, POLLPRI | POLLIN, 0))
+		TH_LOG("released while a thread of the child runs in our mm");
+	EXPECT_EQ((__u32)pid, __atomic_load_n(&self->word, __ATOMIC_ACQUIRE));
+
+	ASSERT_EQ(1, write(self->s->in[1], "\x07", 1));
+	do {
+		ev = pidfd_wait_events(self->pidfd, POLLIN | POLLPRI, -1);
+	} while (ev > 0 && !(ev & POLLIN));
+	EXPECT_TRUE(ev & POLLIN);
+	EXPECT_TRUE(ev & POLLPRI);
+	EXPECT_EQ(0, __atomic_load_n(&self->word, __ATOMIC_ACQUIRE));
+	EXPECT_EQ(7, WEXITSTATUS(reap(pid)));
+	munmap(tstack, AFORK_TEST_STACK_SIZE);
+}
+
+/*
+ * An exec from another thread of the child releases the mm, and the
+ * process keeps what afork() gave it: AFORK_WAITPID still hides it.
+ */
+TEST_F(afork, release_on_exec_from_thread)
+{
+	struct afork_args a = args_for(self->stack, AFORK_WAITPID,
+				       &self->word, &self->pidfd);
+	static const char * const argv[] = { "sh", "-c", "read x", NULL };
+	void *tstack = afork_stack_alloc(AFORK_TEST_STACK_SIZE);
+	int ev, stdin_copy;
+	pid_t pid;
+
+	ASSERT_NE(NULL, tstack);
+	self->s->tstack = (char *)tstack + AFORK_TEST_STACK_SIZE;
+	self->s->path = "/bin/sh";
+	self->s->argv = (char *const *)argv;
+	ASSERT_EQ(0, access(self->s->path, X_OK));
+	stdin_copy = dup(0);
+	ASSERT_EQ(0, dup2(self->s->out[0], 0));
+	pid = afork_run(&a, sizeof(a), child_thread_execs, self->s);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, dup2(stdin_copy, 0));
+	close(stdin_copy);
+	ASSERT_EQ(1, write(self->s->in[1], "", 1));
+
+	ev = pidfd_wait_events(self->pidfd, POLLPRI | POLLIN, -1);
+	EXPECT_TRUE(ev & POLLPRI);
+	EXPECT_FALSE(ev & POLLIN) TH_LOG("exec'd program reported as exited");
+	EXPECT_EQ(0, __atomic_load_n(&self->word, __ATOMIC_ACQUIRE));
+	EXPECT_EQ(0, self->s->exec_errno);
+	/* The exec'ing thread took over the process: still WAITPID-only. */
+	EXPECT_EQ(-1, waitpid(-1, NULL, WNOHANG | __WALL));
+	EXPECT_EQ(ECHILD, errno);
+
+	ASSERT_EQ(1, write(self->s->out[1], "\n", 1));
+	EXPECT_TRUE(pidfd_wait_events(self->pidfd, POLLIN, -1) & POLLIN);
+	EXPECT_EQ(0, WEXITSTATUS(reap(pid)));
+	munmap(tstack, AFORK_TEST_STACK_SIZE);
 }
 
 /* A core-dumping signal kills the child only, and is reported as such. */
