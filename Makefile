@@ -161,7 +161,7 @@ vm-run:
 bench: lib
 	$(Q)$(MAKE) -C bench bench
 
-vm-bench: lib kernel
+vm-bench: lib
 	$(Q)$(MAKE) -C bench vm-bench
 
 fuzz: lib

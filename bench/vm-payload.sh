@@ -10,13 +10,15 @@
 # console between "### afork-bench CSV BEGIN" and "### afork-bench CSV END"
 # markers, which bench/run.sh vm-log reads back from the console log.
 #
-# Guest defaults: the guest has 3 GiB (VM_MEM in bench/Makefile) of which
-# KASAN takes an eighth, and one worker per backend holds the parent's
-# memory, so the sizes stop at 256 MiB; TCG runs a KASAN + lockdep kernel
-# some 100-1000 times slower than the host (a clone takes milliseconds), so
-# fewer samples, one exec target (the static one: /bin/true is busybox
-# there), no busy-thread row; the methods the guest target compares (the
-# syscall against the clone backends) get 100 interleaved samples each.
+# Guest defaults: the guest has 3 GiB (VM_MEM in bench/Makefile) and one
+# worker per backend holds the parent's memory, so the sizes stop at
+# 256 MiB.  The kernel is the bench flavour of qemu/ (guest.config without
+# KASAN, lockdep or atomic-sleep checks, which would multiply the cost of
+# every clone and page fault and hide a system call saved), but TCG still
+# runs it some 10-100 times slower than the host: fewer samples, one exec
+# target (the static one: /bin/true is busybox there), no busy-thread row;
+# the methods the guest target compares (the syscall against the clone
+# backends) get 300 interleaved samples each.
 set -eu
 
 build=$1 dest=$2
@@ -42,7 +44,7 @@ HEAD
 	printf ' --iters 30 --min-iters 10 --lat-budget 4'
 	printf ' --tput-n 64 --tput-rounds 1 --tput-budget 4'
 	printf ' --focus raw_clone_vm,afork_syscall,afork_clone3,afork_clone_legacy,afork_poll_syscall,afork_poll_clone3,afork_spawn_syscall,afork_spawn_clone3'
-	printf ' --focus-iters 100'
+	printf ' --focus-iters 300'
 	for a in "$@"; do
 		printf " '%s'" "$(printf '%s' "$a" | sed "s/'/'\\\\''/g")"
 	done
