@@ -48,45 +48,15 @@ static inline long raw_syscall(long nr, long a1, long a2, long a3, long a4)
 }
 
 /*
- * afork() returns 0 in the child on the new stack, with every other
- * register as in the parent.  So the child cannot return into C code:
- * it calls fn(arg) from here, with fn and arg kept in r8 and r9 across
- * the system call, and exits with fn's return value.
+ * Make system call @nr, one that starts a new task on a new stack with
+ * every other register as in the caller (afork(), clone()).  The new task
+ * cannot return into C code: it calls fn(arg) from here, with fn and arg
+ * kept in r12 and r13 across the system call, and ends with exit(2), its
+ * status fn's return value.  In the caller, returns the system call's
+ * result.
  */
-static inline long afork_run(struct afork_args *args, size_t size,
-			     int (*fn)(void *), void *arg)
-{
-	register void *r8 __asm__("r8") = (void *)fn;
-	register void *r9 __asm__("r9") = arg;
-	long ret;
-
-	__asm__ volatile ("syscall\n\t"
-			  "test %%rax, %%rax\n\t"
-			  "jnz 1f\n\t"
-			  "xor %%ebp, %%ebp\n\t"
-			  "and $-16, %%rsp\n\t"
-			  "mov %%r9, %%rdi\n\t"
-			  "call *%%r8\n\t"
-			  "mov %%eax, %%edi\n\t"
-			  "mov %[exit], %%eax\n\t"
-			  "syscall\n\t"
-			  "hlt\n"
-			  "1:"
-			  : "=a"(ret)
-			  : "0"((long)__NR_afork), "D"(args), "S"(size),
-			    "r"(r8), "r"(r9), [exit] "i"(__NR_exit)
-			  : "rcx", "r11", "memory");
-	return ret;
-}
-
-/*
- * From inside an afork() child: start another thread of the child
- * (CLONE_VM | CLONE_SIGHAND | CLONE_THREAD, plus @flags) on @stack_top.
- * The thread runs fn(arg) and ends with exit(2), its return value the
- * status.  Returns the thread's TID or a negative errno.
- */
-static inline long child_start_thread(unsigned long flags, void *stack_top,
-				      int (*fn)(void *), void *arg)
+static inline long raw_call_child(long nr, long a1, long a2, long a3,
+				  int (*fn)(void *), void *arg)
 {
 	register long r10 __asm__("r10") = 0;
 	register long r8 __asm__("r8") = 0;
@@ -107,12 +77,30 @@ static inline long child_start_thread(unsigned long flags, void *stack_top,
 			  "hlt\n"
 			  "1:"
 			  : "=a"(ret)
-			  : "0"((long)__NR_clone),
-			    "D"(CLONE_VM | CLONE_SIGHAND | CLONE_THREAD | flags),
-			    "S"(stack_top), "d"(0), "r"(r10), "r"(r8),
+			  : "0"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8),
 			    "r"(r12), "r"(r13), [exit] "i"(__NR_exit)
 			  : "rcx", "r11", "memory");
 	return ret;
+}
+
+/* afork() running fn(arg) in the child; the child's pid, or -errno. */
+static inline long afork_run(struct afork_args *args, size_t size,
+			     int (*fn)(void *), void *arg)
+{
+	return raw_call_child(__NR_afork, (long)args, size, 0, fn, arg);
+}
+
+/*
+ * From inside an afork() child: start another thread of the child
+ * (CLONE_VM | CLONE_SIGHAND | CLONE_THREAD, plus @flags) on @stack_top,
+ * running fn(arg).  Returns the thread's TID or a negative errno.
+ */
+static inline long child_start_thread(unsigned long flags, void *stack_top,
+				      int (*fn)(void *), void *arg)
+{
+	return raw_call_child(__NR_clone,
+			      CLONE_VM | CLONE_SIGHAND | CLONE_THREAD | flags,
+			      (long)stack_top, 0, fn, arg);
 }
 
 /* The raw system call, for argument checks: no child is meant to run. */
