@@ -50,7 +50,8 @@ static int copy_opts(struct afork_opts *dst, const struct afork_opts *src)
 
 static int start(struct afork_child **childp, const struct afork_opts *uopts,
 		 int (*fn)(void *), int (*fn_ctx)(struct afork_ctx *, void *),
-		 void *arg, void (*cb)(pid_t, void *), int emulated)
+		 void *arg, void (*cb)(pid_t, void *), int emulated,
+		 int (*prep)(struct afork_child *, void *), void *prep_arg)
 {
 	struct afork_opts opts;
 	struct afork_child *c;
@@ -84,6 +85,13 @@ static int start(struct afork_child **childp, const struct afork_opts *uopts,
 	c->backend = backend;
 	if (opts.options & AFORK_OPT_SIGMASK)
 		memcpy(&c->child_mask, &opts.sigmask, sizeof(c->child_mask));
+	if (prep) {
+		r = prep(c, prep_arg);
+		if (r < 0) {
+			afork__pool_put(c);
+			return r;
+		}
+	}
 
 	if (emulated) {
 		c->vf_cb = cb;
@@ -119,7 +127,7 @@ static int start(struct afork_child **childp, const struct afork_opts *uopts,
 
 AFORK_API pid_t afork(int (*fn)(void *), void *arg)
 {
-	int r = start(NULL, NULL, fn, NULL, arg, NULL, 0);
+	int r = start(NULL, NULL, fn, NULL, arg, NULL, 0, NULL, NULL);
 
 	return r < 0 ? fail(-r) : r;
 }
@@ -131,14 +139,14 @@ AFORK_API pid_t aforkx(int flags, int (*fn)(void *), void *arg)
 
 	afork_opts_init(&opts);
 	opts.flags = flags;
-	r = start(NULL, &opts, fn, NULL, arg, NULL, 0);
+	r = start(NULL, &opts, fn, NULL, arg, NULL, 0, NULL, NULL);
 	return r < 0 ? fail(-r) : r;
 }
 
 AFORK_API int afork_emulated(int (*fn)(void *), void *arg,
 			     void (*cb)(pid_t pid, void *arg))
 {
-	int r = start(NULL, NULL, fn, NULL, arg, cb, 1);
+	int r = start(NULL, NULL, fn, NULL, arg, cb, 1, NULL, NULL);
 
 	return r < 0 ? fail(-r) : 0;
 }
@@ -151,7 +159,7 @@ AFORK_API int afork_start(struct afork_child **childp,
 
 	if (!childp || !fn)
 		return fail(EINVAL);
-	r = start(childp, opts, fn, NULL, arg, NULL, 0);
+	r = start(childp, opts, fn, NULL, arg, NULL, 0, NULL, NULL);
 	return r < 0 ? fail(-r) : 0;
 }
 
@@ -163,8 +171,17 @@ AFORK_API int afork_start_ctx(struct afork_child **childp,
 
 	if (!childp || !fn)
 		return fail(EINVAL);
-	r = start(childp, opts, NULL, fn, arg, NULL, 0);
+	r = start(childp, opts, NULL, fn, arg, NULL, 0, NULL, NULL);
 	return r < 0 ? fail(-r) : 0;
+}
+
+int afork__start_prepared(struct afork_child **childp,
+			  const struct afork_opts *opts,
+			  int (*fn)(struct afork_ctx *, void *), void *arg,
+			  int (*prep)(struct afork_child *, void *),
+			  void *prep_arg)
+{
+	return start(childp, opts, NULL, fn, arg, NULL, 0, prep, prep_arg);
 }
 
 AFORK_API pid_t afork_pid(const struct afork_child *c)

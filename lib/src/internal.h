@@ -87,6 +87,18 @@ enum { VF_QUEUED = 0, VF_STARTED = 1, VF_FAILED = 2 };
 /* init.c: process-wide initialisation (environment, pthread_atfork). */
 void afork__init(void);
 
+/*
+ * afork.c: afork_start_ctx() with a step between taking the stack and
+ * starting the child: prep(c, prep_arg) may write to the child's stack
+ * (afork__stack_base(c)) and fail with -errno.  Returns 0 or -errno and
+ * leaves errno alone.
+ */
+int afork__start_prepared(struct afork_child **childp,
+			  const struct afork_opts *opts,
+			  int (*fn)(struct afork_ctx *, void *), void *arg,
+			  int (*prep)(struct afork_child *, void *),
+			  void *prep_arg);
+
 /* backend.c */
 int afork__backend_get(void);		/* AFORK_BACKEND_* or -errno */
 int afork__clone3_failed(void);		/* switch clone3 -> legacy; 1 if switched */

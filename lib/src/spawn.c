@@ -4,19 +4,17 @@
  * whole sequence, spawn_child.c for the child's side).
  *
  * The copy of the arguments goes to the bottom of the child's stack,
- * written after the child has started: the pool hands out the stack only
- * inside afork_start_ctx(), and a stack is the one piece of memory whose
- * life ends exactly when the child no longer needs it (the pool reuses it
- * after release), with no bookkeeping of our own.  The child waits for
- * the copy; the parent never waits for the child.
+ * written between the pool handing out the stack and the child's start
+ * (afork__start_prepared()): a stack is the one piece of memory whose life
+ * ends exactly when the child no longer needs it (the pool reuses it after
+ * release), with no bookkeeping of our own.  The child finds its copy ready;
+ * neither side ever waits for the other.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "spawn_int.h"
-
-static uint32_t spawn_counter;
 
 /* Bytes needed for the copy; 0 if it cannot fit any stack. */
 static size_t measure(const struct spawn_req *r, const char *search,
@@ -89,6 +87,56 @@ static int has_slash(const char *s)
 	return strchr(s, '/') != NULL;
 }
 
+/* What fill_block() copies. */
+struct fill {
+	const struct spawn_req *r;
+	const struct spawn_attr *attr;
+	const char *search;
+	size_t argc, envc;
+	int shield;
+};
+
+/* Write the child's copy at the bottom of its stack, before it starts. */
+static int fill_block(struct afork_child *c, void *p)
+{
+	const struct fill *f = p;
+	const struct spawn_req *r = f->r;
+	struct spawn_block *b = afork__stack_base(c);
+	struct bump bp;
+	size_t i;
+
+	bp.p = (char *)(b + 1);
+	b->nactions = 0;
+	b->actions = NULL;
+	b->attr = *f->attr;
+	b->mask = (f->attr->flags & AFORK_SPAWN_SETSIGMASK) ?
+		  f->attr->sigmask : afork__current_mask();
+	b->path = copy_str(&bp, r->path);
+	b->search = f->search ? copy_str(&bp, f->search) : NULL;
+	b->use_path = r->use_path;
+	b->argv = copy_vec(&bp, r->argv, f->argc);
+	b->envp = r->envp ? copy_vec(&bp, r->envp, f->envc) : NULL;
+	if (r->fa && r->fa->n) {
+		b->nactions = r->fa->n;
+		b->actions = take(&bp, r->fa->n * sizeof(struct spawn_action),
+				  _Alignof(struct spawn_action));
+		for (i = 0; i < r->fa->n; i++) {
+			b->actions[i] = r->fa->a[i];
+			if (r->fa->a[i].path)
+				b->actions[i].path = copy_str(&bp, r->fa->a[i].path);
+		}
+	}
+	b->exec_done = 0;
+	b->chld_ignored = 0;
+	b->shield_stack = NULL;
+	if (f->shield) {
+		char *lo = take(&bp, SPAWN_WORK_STACK, 16);
+
+		b->shield_stack = lo + SPAWN_WORK_STACK;
+	}
+	return 0;
+}
+
 int afork__spawn(struct afork_child **childp, struct spawn_req *r)
 {
 	int shield = 0;
@@ -97,11 +145,8 @@ int afork__spawn(struct afork_child **childp, struct spawn_req *r)
 	const char *search = NULL;
 	struct afork_opts opts;
 	struct afork_child *c;
-	struct spawn_block *b;
-	struct bump bp;
-	size_t need, argc = 0, envc = 0, stack, i;
-	uint64_t ticket;
-	uint32_t low;
+	struct fill f;
+	size_t need, argc = 0, envc = 0, stack;
 	int saved = errno, err;
 
 	if (!r->path)
@@ -135,54 +180,13 @@ int afork__spawn(struct afork_child **childp, struct spawn_req *r)
 	if (need + SPAWN_WORK_STACK > stack)
 		opts.stack_size = need + SPAWN_WORK_STACK;
 
-	do
-		low = __atomic_add_fetch(&spawn_counter, 1, __ATOMIC_RELAXED);
-	while (!low);
-	ticket = (uint64_t)(uint32_t)sys_getpid() << 32 | low;
-
-	if (afork_start_ctx(&c, &opts, afork__spawn_child,
-			    (void *)(uintptr_t)ticket)) {
-		err = errno;
-		errno = saved;
-		return -err;
-	}
-
-	/* The child is waiting for this. */
-	b = afork__stack_base(c);
-	bp.p = (char *)(b + 1);
-	b->nactions = 0;
-	b->actions = NULL;
-	b->attr = *attr;
-	b->mask = (attr->flags & AFORK_SPAWN_SETSIGMASK) ? attr->sigmask
-							   : afork__current_mask();
-	b->path = copy_str(&bp, r->path);
-	b->search = search ? copy_str(&bp, search) : NULL;
-	b->use_path = r->use_path;
-	b->argv = copy_vec(&bp, r->argv, argc);
-	b->envp = r->envp ? copy_vec(&bp, r->envp, envc) : NULL;
-	if (r->fa && r->fa->n) {
-		b->nactions = r->fa->n;
-		b->actions = take(&bp, r->fa->n * sizeof(struct spawn_action),
-				  _Alignof(struct spawn_action));
-		for (i = 0; i < r->fa->n; i++) {
-			b->actions[i] = r->fa->a[i];
-			if (r->fa->a[i].path)
-				b->actions[i].path = copy_str(&bp, r->fa->a[i].path);
-		}
-	}
-	b->exec_done = 0;
-	b->chld_ignored = 0;
-	b->shield_stack = NULL;
-	if (shield) {
-		char *lo = take(&bp, SPAWN_WORK_STACK, 16);
-
-		b->shield_stack = lo + SPAWN_WORK_STACK;
-	}
+	f = (struct fill){ r, attr, search, argc, envc, shield };
+	err = afork__start_prepared(&c, &opts, afork__spawn_child, NULL,
+				    fill_block, &f);
+	errno = saved;
+	if (err)
+		return err;
 	r->shielded = shield;
-	__atomic_store_n(&b->ticket, ticket, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&b->waiting, __ATOMIC_SEQ_CST) == low)
-		sys_futex_wake((const volatile uint32_t *)&b->ticket, 1);
-
 	if (childp)
 		*childp = c;
 	else

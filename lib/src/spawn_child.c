@@ -32,39 +32,6 @@
 
 #include "spawn_int.h"
 
-#define SPIN_ROUNDS 2000
-#define ORPHAN_CHECK_NS (50 * 1000 * 1000)
-
-/* Wait until the parent has published our block (see spawn_int.h). */
-static void wait_parent(struct spawn_block *b, uint64_t ticket)
-{
-	const volatile uint32_t *word = (const volatile uint32_t *)&b->ticket;
-	uint32_t low = (uint32_t)ticket;
-	long ppid = (long)(ticket >> 32);
-	uint64_t cur;
-	int i;
-
-	for (i = 0; i < SPIN_ROUNDS; i++) {
-		if (__atomic_load_n(&b->ticket, __ATOMIC_ACQUIRE) == ticket)
-			return;
-		__asm__ volatile ("pause" ::: "memory");
-	}
-	for (;;) {
-		struct timespec ts = { 0, ORPHAN_CHECK_NS };
-
-		__atomic_store_n(&b->waiting, low, __ATOMIC_SEQ_CST);
-		cur = __atomic_load_n(&b->ticket, __ATOMIC_SEQ_CST);
-		if (cur == ticket)
-			return;
-		sys_futex_wait(word, (uint32_t)cur, &ts);
-		if (__atomic_load_n(&b->ticket, __ATOMIC_ACQUIRE) == ticket)
-			return;
-		/* The parent died before publishing: nobody will. */
-		if (afork__syscall0(__NR_getppid) != ppid)
-			sys_exit_group(127);
-	}
-}
-
 /* The release pipe's write end while it must stay open, else -1. */
 struct fds {
 	int keep;
@@ -233,11 +200,9 @@ static long do_attrs(const struct spawn_attr *a, int *step)
 	return 0;
 }
 
-static AFORK_NORETURN void fail(struct afork_ctx *ctx, struct spawn_block *b,
-				long err, int step)
+static AFORK_NORETURN void fail(struct afork_ctx *ctx, long err, int step)
 {
 	afork_ctx_set_error(ctx, (int)-err, step);
-	__atomic_store_n(&b->ticket, 0, __ATOMIC_RELAXED);
 	sys_exit_group(127);
 }
 
@@ -253,23 +218,21 @@ static AFORK_NORETURN void run_body(struct afork_child *c, struct spawn_block *b
 	f.keep = c->child_fd[1];
 	r = do_attrs(&b->attr, &step);
 	if (r < 0)
-		fail(ctx, b, r, step);
+		fail(ctx, r, step);
 	for (i = 0; i < b->nactions; i++) {
 		r = do_action(&f, &b->actions[i]);
 		if (r < 0)
-			fail(ctx, b, r, AFORK_SPAWN_STEP_ACTION + (int)i);
+			fail(ctx, r, AFORK_SPAWN_STEP_ACTION + (int)i);
 	}
 	r = sys_sigprocmask(SIG_SETMASK, &b->mask, NULL);
 	if (r < 0)
-		fail(ctx, b, r, AFORK_SPAWN_STEP_SIGMASK);
+		fail(ctx, r, AFORK_SPAWN_STEP_SIGMASK);
 
-	/* Our ticket must not match a later spawn on this stack. */
-	__atomic_store_n(&b->ticket, 0, __ATOMIC_RELAXED);
 	if (b->use_path)
 		r = afork_child_execvpe(b->path, b->argv, b->envp, b->search);
 	else
 		r = sys_execve(b->path, b->argv, b->envp);
-	fail(ctx, b, r, AFORK_SPAWN_STEP_EXEC);
+	fail(ctx, r, AFORK_SPAWN_STEP_EXEC);
 }
 
 /* The shield's child: started by clone(CLONE_VM|CLONE_VFORK) below. */
@@ -318,7 +281,7 @@ static AFORK_NORETURN void shield(struct afork_child *c, struct spawn_block *b)
 	gpid = afork__tramp(__NR_clone, args, shielded_body, c);
 	exec_done(b);	/* the child has exec'd or exited */
 	if (gpid < 0)
-		fail((struct afork_ctx *)c, b, gpid, AFORK_SPAWN_STEP_START);
+		fail((struct afork_ctx *)c, gpid, AFORK_SPAWN_STEP_START);
 	/*
 	 * Never exec'ing, we would hold every fd (a popen pipe's write end:
 	 * the command would never see EOF).  Keep only the release pipe.
@@ -358,7 +321,7 @@ int afork__spawn_child(struct afork_ctx *ctx, void *arg)
 	struct afork_child *c = (struct afork_child *)ctx;
 	struct spawn_block *b = afork__stack_base(c);
 
-	wait_parent(b, (uint64_t)(uintptr_t)arg);
+	(void)arg;
 	if (c->child_fd[0] >= 0)
 		sys_close(c->child_fd[0]);
 	if (b->shield_stack)

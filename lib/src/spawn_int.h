@@ -8,21 +8,18 @@
  *   1. The parent measures everything the child will read (path, PATH,
  *      argv, envp, the file actions with their paths) and picks a stack
  *      big enough for a copy of it plus SPAWN_WORK_STACK bytes to run on.
- *   2. afork_start_ctx() starts the child with every signal blocked.  Its
- *      first act is to wait for the parent (spin, then futex) until the
- *      block's ticket equals the one it was given as its argument.
- *   3. The parent copies everything into the bottom of the child's stack
- *      (the child runs at the top) and publishes the ticket.
+ *   2. The parent takes a stack from the pool and copies everything into
+ *      its bottom (the child will run at the top), before the child exists
+ *      (afork__start_prepared()).
+ *   3. The child starts with every signal blocked and finds its copy ready:
+ *      neither side waits for the other.
  *   4. The child applies the attributes and file actions, sets its final
  *      signal mask and execs; a failing step is recorded with
  *      afork_ctx_set_error(ctx, errno, step) and the child exits 127.
  *
  * So the call returns as soon as the child exists, the caller may free its
  * arguments at once, and the copy goes away with the stack, which the pool
- * reuses only after release.  The ticket is (parent tgid << 32 | counter):
- * its low word is the futex word and unique per spawn, so a stale block
- * left in a reused stack never matches; the high word lets a child whose
- * parent died before publishing notice it (getppid) and exit.
+ * reuses only after release.
  */
 #ifndef AFORK_SPAWN_INTERNAL_H
 #define AFORK_SPAWN_INTERNAL_H
@@ -78,8 +75,6 @@ struct spawn_attr {
 
 /* What the child reads: at the bottom of its stack. */
 struct spawn_block {
-	uint64_t ticket;	/* written last by the parent */
-	uint32_t waiting;	/* the child sleeps: low word of its ticket */
 	unsigned int nactions;
 	int use_path;		/* afork_spawnp */
 	const char *path;
@@ -145,8 +140,8 @@ const struct spawn_attr *afork__spawnattr(const afork_spawnattr_t *attr);
 const struct spawn_actions *afork__spawn_actions(const afork_spawn_file_actions_t *fa);
 int afork__fd_valid(int fd);
 
-/* spawn_child.c: the child's function, given the ticket as its argument. */
-int afork__spawn_child(struct afork_ctx *ctx, void *ticket);
+/* spawn_child.c: the child's function (its argument is unused). */
+int afork__spawn_child(struct afork_ctx *ctx, void *unused);
 
 /* popen.c / system.c, for the preload library's libc-compatible versions. */
 #define POPEN_SYNC	0x1	/* wait for the exec; fail with its errno */
