@@ -92,7 +92,6 @@ done
 cp=build/linux/scripts/checkpatch.pl
 if [ -f "$cp" ]; then
 	for p in kernel-patch/0*.patch; do
-		case $p in *0000-cover-letter*) continue ;; esac
 		if (cd build/linux && perl scripts/checkpatch.pl --strict --no-tree -q \
 			"$top/$p") >"$tmp/cp" 2>&1; then
 			result OK "checkpatch --strict clean: ${p#kernel-patch/}"

@@ -20,7 +20,8 @@
 
 /*
  * Poll event reported on the child's pidfd once the child has released
- * the parent's address space (its execve() committed, or it exited).
+ * the parent's address space: its execve() committed, or it and every
+ * thread it started have exited.
  * Exit is still reported as EPOLLIN; a reaped child reports EPOLLHUP.
  */
 #define AFORK_POLL_RELEASE	0x002	/* EPOLLPRI */
