@@ -183,16 +183,15 @@ int afork__spawn(struct afork_child **childp, struct spawn_req *r)
 	f = (struct fill){ r, attr, search, argc, envc, shield };
 	err = afork__start_prepared(&c, &opts, afork__spawn_child, NULL,
 				    fill_block, &f);
+	if (!err) {
+		r->shielded = shield;
+		if (childp)
+			*childp = c;
+		else
+			afork_free(c);
+	}
 	errno = saved;
-	if (err)
-		return err;
-	r->shielded = shield;
-	if (childp)
-		*childp = c;
-	else
-		afork_free(c);
-	errno = saved;
-	return 0;
+	return err;
 }
 
 int afork__spawn_wait_exec(struct afork_child *c, int shielded)
