@@ -32,10 +32,12 @@ if [ -z "${AFORK_TREE_LOCKED:-}" ]; then
 fi
 
 # Commits in the build tree need an identity; set it per command so that
-# no global git configuration is needed or changed.
+# no global git configuration is needed or changed.  No automatic gc: git
+# would run it in the background after a commit, and that process would
+# inherit the tree lock's descriptor and hold the lock until it finished.
 git_() {
 	git -C "$src" -c user.name="afork build" -c user.email="build@afork.invalid" \
-		-c advice.detachedHead=false "$@"
+		-c advice.detachedHead=false -c gc.auto=0 -c maintenance.auto=false "$@"
 }
 
 # --- 1. pristine tree -------------------------------------------------------
