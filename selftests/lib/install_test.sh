@@ -63,7 +63,7 @@ C
 printf '#include <linux/afork.h>\n#include <afork.h>\nint x = (int)(AFORK_NOSIGCHLD | AFORK_PIDFD);\n' >"$tmp/both1.c"
 printf '#include <afork.h>\n#include <linux/afork.h>\nint x = (int)(AFORK_WAITPID | AFORK_PIDFD);\n' >"$tmp/both2.c"
 
-echo "1..9"
+echo "1..12"
 
 run "make install DESTDIR=... PREFIX=/usr" \
 	$MAKE -s -C "$top/lib" install O="$tmp/build" DESTDIR="$root" PREFIX=/usr
@@ -137,5 +137,47 @@ manpages() {
 	MANWIDTH=80 man -M "$root/usr/share/man" 2 afork 2>&1 | grep -q 'AFORK_QUERY'
 }
 run "man pages render, .so aliases resolve" manpages
+
+# A packager's install: a default build first (PREFIX=/usr/local baked into
+# anything made at build time), then make install with a Debian multiarch
+# LIBDIR.  The .pc files must say what the install was given.
+multi=$($CC -print-multiarch 2>/dev/null)
+[ -n "$multi" ] || multi=x86_64-linux-gnu
+mroot=$tmp/mroot
+mlib=/usr/lib/$multi
+multiarch_install() {
+	$MAKE -s -C "$top/lib" O="$tmp/mbuild" &&
+	$MAKE -s -C "$top/lib/uring" O="$tmp/mbuild" &&
+	$MAKE -s -C "$top/lib" install O="$tmp/mbuild" DESTDIR="$mroot" \
+		PREFIX=/usr LIBDIR="$mlib" &&
+	$MAKE -s -C "$top/lib/uring" install O="$tmp/mbuild" DESTDIR="$mroot" \
+		PREFIX=/usr LIBDIR="$mlib" &&
+	[ -e "$mroot$mlib/libafork.so.1" ] && [ -e "$mroot$mlib/libafork.a" ] &&
+	[ -e "$mroot/usr/include/afork.h" ] &&
+	grep -qx 'prefix=/usr' "$mroot$mlib/pkgconfig/afork.pc" &&
+	grep -qx "libdir=$mlib" "$mroot$mlib/pkgconfig/afork.pc" &&
+	grep -qx 'includedir=/usr/include' "$mroot$mlib/pkgconfig/afork.pc" &&
+	grep -qx "libdir=$mlib" "$mroot$mlib/pkgconfig/afork-uring.pc" ||
+	{ cat "$mroot$mlib/pkgconfig/afork.pc" 2>/dev/null; return 1; }
+}
+run "default build, then install PREFIX=/usr LIBDIR=$mlib: .pc files say so" multiarch_install
+
+multiarch_shared() {
+	PKG_CONFIG_PATH="$mroot$mlib/pkgconfig" PKG_CONFIG_LIBDIR="$mroot$mlib/pkgconfig" \
+	PKG_CONFIG_SYSROOT_DIR="$mroot" sh -c '
+		$0 -std=c99 -Wall -Wextra -Werror -o "$1/mshared" "$1/consumer.c" \
+			$(pkg-config --cflags --libs afork)' "$CC" "$tmp" &&
+	LD_LIBRARY_PATH="$mroot$mlib" "$tmp/mshared"
+}
+run "multiarch tree: pkg-config --cflags --libs afork, shared program runs" multiarch_shared
+
+multiarch_static() {
+	PKG_CONFIG_PATH="$mroot$mlib/pkgconfig" PKG_CONFIG_LIBDIR="$mroot$mlib/pkgconfig" \
+	PKG_CONFIG_SYSROOT_DIR="$mroot" sh -c '
+		$0 -static -std=c99 -Wall -Wextra -Werror -o "$1/mstatic" "$1/consumer.c" \
+			$(pkg-config --static --cflags --libs afork)' "$CC" "$tmp" &&
+	! readelf -l "$tmp/mstatic" | grep -q INTERP && "$tmp/mstatic"
+}
+run "multiarch tree: pkg-config --static, static program runs" multiarch_static
 
 [ "$failed" -eq 0 ]
