@@ -41,7 +41,7 @@ stage = $(Q)mkdir -p $(LOGS)/stages; \
 
 .PHONY: fuzz stress lint sparse
 .PHONY: all deps lib check host-check host-tests vm-check guest-tests \
-	guest-payload run vm-run bench vm-bench install clean distclean \
+	guest-payload runner-tests run vm-run bench vm-bench install clean distclean \
 	afork-selftests-guest kernel
 
 all: lib
@@ -61,13 +61,16 @@ kernel:
 # --- make check ---------------------------------------------------------------
 
 check:
-	$(Q)rm -rf $(LOGS)/host $(LOGS)/host-asan $(LOGS)/guest $(LOGS)/stages
+	$(Q)rm -rf $(LOGS)/host $(LOGS)/host-asan $(LOGS)/guest $(LOGS)/stages $(LOGS)/runner
 	$(Q)scripts/install-deps.sh all
 	@echo "==> host tests (kernel $$(uname -r): clone3 and vfork backends)"
 	$(call stage,host,$(MAKE) host-tests)
 	@echo "==> guest tests (patched kernel under QEMU: the syscall backend too)"
 	$(call stage,guest,$(MAKE) guest-tests)
-	$(Q)scripts/summary.sh $(LOGS)/stages $(LOGS)/host $(LOGS)/host-asan $(LOGS)/guest
+	@echo "==> tests of the guest runner (qemu/tests: verdicts, splats, payload kinds)"
+	$(call stage,runner,$(MAKE) runner-tests)
+	$(Q)scripts/summary.sh $(LOGS)/stages $(LOGS)/host $(LOGS)/host-asan $(LOGS)/guest \
+		$(LOGS)/runner
 
 host-check:
 	$(Q)rm -rf $(LOGS)/host $(LOGS)/host-asan
@@ -142,6 +145,12 @@ afork-selftests-guest:
 	$(Q)$(MAKE) -C $(KSFT)/afork OUTPUT=$(GUEST)/afork \
 		CC="$(CC) -static" KHDR_INCLUDES="-isystem $(UAPI)/include" \
 		$(if $(Q),-s) all
+
+# The runner's own tests (qemu/tests/run-tests.sh), as one TAP file.
+runner-tests: kernel
+	$(Q)mkdir -p $(LOGS)/runner
+	$(Q)$(MAKE) -C qemu selftest >$(LOGS)/runner/qemu-runner.tap 2>&1; rc=$$?; \
+	grep -E '^not ok' $(LOGS)/runner/qemu-runner.tap; exit $$rc
 
 # --- the demo and the guest runner --------------------------------------------
 

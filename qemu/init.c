@@ -2,7 +2,8 @@
 /*
  * /init of the afork test guest.
  *
- * Mounts the pseudo filesystems, runs /payload/run under /bin/sh with a
+ * Mounts the pseudo filesystems, executes /payload/run (a binary, or a
+ * script through its #! line; the shell runs it when it has neither) with a
  * timeout, prints one marker line with the payload's exit status and hands
  * that status to the host through QEMU's isa-debug-exit device (I/O port
  * 0xf4): QEMU then exits with (status << 1) | 1, so an exit status of 0 can
@@ -152,6 +153,16 @@ static pid_t start_payload(void)
 	setenv("PATH", "/bin:/sbin:/usr/bin:/usr/sbin", 1);
 	setenv("HOME", "/tmp", 1);
 	setenv("TMPDIR", "/tmp", 1);
+	/*
+	 * Executed as it is: a binary, or a script through its #! line.  A
+	 * file the kernel cannot execute (no #! line, or no execute bit) is
+	 * handed to the shell, as execvp() and the shell itself do.
+	 */
+	execl("/payload/run", "run", (char *)NULL);
+	if (errno != ENOEXEC && errno != EACCES) {
+		say("exec /payload/run: %s", strerror(errno));
+		_exit(STATUS_NOT_RUN);
+	}
 	execl("/bin/sh", "sh", "/payload/run", (char *)NULL);
 	say("exec /bin/sh /payload/run: %s", strerror(errno));
 	_exit(STATUS_NOT_RUN);

@@ -13,6 +13,12 @@
 #   kasan    use-after-free via LKDTM: KASAN reports, host fails
 #   panic    kernel panic: no verdict, host fails
 #   timeout  payload hangs: /init kills it after TIMEOUT, host exits 124
+#   binary   /payload/run is a static binary: it is executed, its status
+#            reaches the host
+#   shebang  /payload/run is an awk script: its #! line is honoured
+#
+# Output is TAP (the plan comes last), so make check counts every case;
+# the exit status is 0 only when all passed.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,8 +29,9 @@ rm -rf "$out"
 mkdir -p "$out"
 
 fails=0
-pass() { echo "ok   - $*"; }
-fail() { echo "FAIL - $*"; fails=$((fails + 1)); }
+n=0
+pass() { n=$((n + 1)); echo "ok $n - $*"; }
+fail() { n=$((n + 1)); echo "not ok $n - $*"; fails=$((fails + 1)); }
 
 # expect WHAT EXPECTED_STATUS ACTUAL_STATUS
 expect() {
@@ -39,7 +46,7 @@ expect_grep() {
 	if grep -q -- "$2" "$3"; then pass "$1"; else fail "$1: no '$2' in $3"; fi
 }
 
-echo "== unit tests (canned logs)"
+echo "# unit tests (canned logs)"
 data=$here/data
 
 "$qemu/scan-splats.sh" "$data/clean.log" >"$out/scan-clean.txt" 2>&1
@@ -99,19 +106,20 @@ printf 'TAP version 13\n1..1\nok 1 fine\n# rc=139\n' >"$out/empty/x/silent.tap"
 expect "summary: bad exit status without failing line fails" 1 $?
 
 if [ "${1:-}" = --unit ]; then
-	echo "== $fails failure(s)"
+	echo "1..$n"
 	[ "$fails" -eq 0 ]
 	exit
 fi
 
-echo "== VM tests (one boot each)"
+echo "# VM tests (one boot each)"
 # vm NAME TIMEOUT: boot payloads/NAME, return run-vm.sh's exit status (make
 # would turn every failure into 2, and the exact status is under test).
 vm() {
 	p=$out/payload-$1
-	cp -r "$here/payloads/$1" "$p"
+	# A payload is a folder of tests/payloads/, or made by the caller.
+	[ -d "$here/payloads/$1" ] && cp -r "$here/payloads/$1" "$p"
 	[ -e "$p/run" ] || cp "$qemu/payload-run.sh" "$p/run"
-	echo "-- booting payload '$1' (log: build/qemu/selftest/$1.log)"
+	echo "# booting payload '$1' (log: build/qemu/selftest/$1.log)"
 	make -s --no-print-directory -C "$qemu" initramfs PAYLOAD="$p" \
 		OUT="$out/$1.cpio.gz" >"$out/$1.out" 2>&1 &&
 	"$qemu/run-vm.sh" --kernel "$root/build/kbuild/arch/x86/boot/bzImage" \
@@ -143,5 +151,24 @@ expect_grep "vm: panic ends QEMU at once, reported as no verdict" 'no verdict, Q
 vm timeout 10
 expect "vm: hung payload is killed by /init and reported as 124" 124 $?
 
-echo "== $fails failure(s)"
+# A static binary as /payload/run: executed, not fed to the shell.
+mkdir -p "$out/payload-binary"
+printf '#include <unistd.h>\nint main(void) { write(1, "binary ran\\n", 11); return 5; }\n' \
+	>"$out/binary.c"
+if ${CC:-cc} -static -Os -o "$out/payload-binary/run" "$out/binary.c"; then
+	vm binary 120
+	expect "vm: a static binary as /payload/run runs, status 5 reaches the host" 5 $?
+	expect_grep "vm: the binary's output is on the console" 'binary ran' "$out/binary.log"
+else
+	fail "vm: cannot build the static binary payload"
+fi
+
+# A script for another interpreter: only its #! line makes it status 6.
+mkdir -p "$out/payload-shebang"
+printf '#!/usr/bin/awk -f\nBEGIN { print "awk ran"; exit 6 }\n' >"$out/payload-shebang/run"
+chmod +x "$out/payload-shebang/run"
+vm shebang 120
+expect "vm: a #!/usr/bin/awk script as /payload/run runs through its #! line" 6 $?
+
+echo "1..$n"
 [ "$fails" -eq 0 ]
