@@ -7,7 +7,8 @@
 #   make vm-check   the guest part of make check only
 #   make vm-run PAYLOAD=DIR   boot the patched kernel, run DIR/run
 #   make bench      benchmarks on the host; make vm-bench in the guest
-#   make install PREFIX=/usr DESTDIR=...
+#   make install PREFIX=/usr [LIBDIR=... INCLUDEDIR=... MANDIR=...] DESTDIR=...
+#   make clean-room CMD="make run"   CMD in a fresh Debian 12 root (root only)
 #
 # V=1 shows full commands.  Outputs go to build/ (docs/contracts.md).
 
@@ -41,7 +42,7 @@ stage = $(Q)mkdir -p $(LOGS)/stages; \
 
 .PHONY: fuzz stress lint sparse
 .PHONY: all deps lib check host-check host-tests vm-check guest-tests \
-	guest-payload runner-tests run vm-run bench vm-bench install clean distclean \
+	guest-payload runner-tests clean-room run vm-run bench vm-bench install clean distclean \
 	afork-selftests-guest kernel
 
 all: lib
@@ -184,6 +185,12 @@ lint:
 
 sparse: kernel
 	$(Q)scripts/sparse.sh
+
+# --- the clean room: a new user's machine (scripts/clean-room.sh) ------------
+
+clean-room:
+	$(Q)[ -n "$(CMD)" ] || { echo 'usage: make clean-room CMD="make run"' >&2; exit 2; }
+	$(Q)scripts/clean-room.sh '$(CMD)'
 
 # --- install -------------------------------------------------------------------
 
