@@ -11,9 +11,10 @@ set -eu
 group_pkgs() {
 	case $1 in
 	kernel) echo linux-source-6.12 build-essential flex bison bc libelf-dev \
-		     libssl-dev cpio xz-utils git dwarves ;;
+		     libssl-dev cpio xz-utils git dwarves rsync ;;
 	qemu)   echo qemu-system-x86 busybox-static coreutils ;;
-	lib)    echo liburing-dev libcap-dev clang pkg-config ninja-build python3 cppcheck clang-tidy ;;
+	lib)    echo liburing-dev libcap-dev clang pkg-config ninja-build python3 cppcheck clang-tidy \
+		     man-db ;;
 	bench)  echo gnuplot-nox ;;
 	all)    for g in kernel qemu lib bench; do group_pkgs "$g"; done ;;
 	*)      echo "install-deps: unknown group '$1' (kernel qemu lib bench all)" >&2

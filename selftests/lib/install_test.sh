@@ -131,7 +131,7 @@ exports() {
 run "only the public API is exported, versioned LIBAFORK_0.1" exports
 
 manpages() {
-	command -v man >/dev/null || { echo "no man(1)"; return 0; }
+	command -v man >/dev/null || { echo "no man(1) (scripts/install-deps.sh lib installs man-db)"; return 1; }
 	MANWIDTH=80 man -M "$root/usr/share/man" 3 aforkx 2>&1 | grep -q 'aforkx' &&
 	MANWIDTH=80 man -M "$root/usr/share/man" 3 afork_child_dup2 2>&1 | grep -q 'afork_child_dup2' &&
 	MANWIDTH=80 man -M "$root/usr/share/man" 2 afork 2>&1 | grep -q 'AFORK_QUERY'
