@@ -5,6 +5,7 @@
 #   make run        build the patched kernel, boot it, run the afork demo
 #   make check      every test: host (all backends, sanitizers) and guest
 #   make vm-check   the guest part of make check only
+#   make vm-check T='afork clone3 afork.release_*'   only what matches
 #   make vm-run PAYLOAD=DIR   boot the patched kernel, run DIR/run
 #   make bench      benchmarks on the host; make vm-bench in the guest
 #   make install PREFIX=/usr [LIBDIR=... INCLUDEDIR=... MANDIR=...] DESTDIR=...
@@ -41,7 +42,7 @@ stage = $(Q)mkdir -p $(LOGS)/stages; \
 	fi
 
 .PHONY: fuzz stress lint sparse
-.PHONY: all deps lib check host-check host-tests vm-check guest-tests \
+.PHONY: all deps lib check check-all host-check host-tests vm-check guest-tests \
 	guest-payload runner-tests clean-room run vm-run bench vm-bench install clean distclean \
 	afork-selftests-guest kernel
 
@@ -61,7 +62,18 @@ kernel:
 
 # --- make check ---------------------------------------------------------------
 
-check:
+# T='PATTERN...' (check, vm-check): only the guest programs or test cases
+# that match (qemu/select-tests.sh); check then skips the host part.  The
+# summary line says that the run was a subset.
+export T
+ifneq ($(strip $(T)),)
+export AFORK_SUBSET := $(T)
+check: vm-check
+else
+check: check-all
+endif
+
+check-all:
 	$(Q)rm -rf $(LOGS)/host $(LOGS)/host-asan $(LOGS)/guest $(LOGS)/stages $(LOGS)/runner
 	$(Q)scripts/install-deps.sh all
 	@echo "==> host tests (kernel $$(uname -r): clone3 and vfork backends)"
@@ -137,6 +149,7 @@ guest-payload: kernel
 		$(MAKE) -C selftests/$$d OUTPUT=$(GUEST)/selftests/$$d \
 		AFORK_LIB=$(GUEST)/lib LDFLAGS=-static KSFT_DIR=$(KSFT) || exit 1; done
 	$(Q)scripts/guest-payload.sh $(PAYLOAD_DIR)
+	$(if $(strip $(T)),$(Q)echo "==> selecting T='$(T)'" && qemu/select-tests.sh $(PAYLOAD_DIR) '$(T)')
 
 # The syscall's own tests, built from the patched tree (the series carries
 # them as tools/testing/selftests/afork; scripts/check-sources.sh checks

@@ -23,6 +23,7 @@
 #
 # Prints each failure and each skip reason, then, as its last line,
 #   afork: N passed, N failed, N skipped
+# followed by " (a subset: T=...)" when AFORK_SUBSET is set (make T=...).
 # and exits 1 if anything failed (or no TAP file was found), else 0.
 set -eu
 
@@ -118,6 +119,8 @@ done | awk '
 			failed++
 			print "FAIL  no TAP files found"
 		}
-		printf "afork: %d passed, %d failed, %d skipped\n", passed, failed, skipped
+		subset = ENVIRON["AFORK_SUBSET"]
+		printf "afork: %d passed, %d failed, %d skipped%s\n", passed, failed, skipped, \
+			(subset != "" ? " (a subset: T=" subset ")" : "")
 		exit(failed > 0)
 	}'

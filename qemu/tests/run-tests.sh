@@ -105,6 +105,65 @@ printf 'TAP version 13\n1..1\nok 1 fine\n# rc=139\n' >"$out/empty/x/silent.tap"
 "$root/scripts/summary.sh" "$out/empty" >"$out/summary-rc.txt" 2>&1
 expect "summary: bad exit status without failing line fails" 1 $?
 
+# select-tests.sh (make T=...) on a made-up payload.  Its "harness
+# program" is a script that prints what kselftest_harness.h prints for -l.
+sel=$out/select
+mkdir -p "$sel/bin" "$sel/ksft"
+cat >"$sel/bin/afork_test" <<'EOF2'
+#!/bin/sh
+[ "$1" = -l ] || exit 1
+{
+printf '%-20s %-25s %s\n' "# FIXTURE" VARIANT TEST
+printf '%-20s %-25s %s\n' afork "" release_on_exit
+printf '%-20s %-25s %s\n' "" "" release_on_exec
+printf '%-20s %-25s %s\n' "" "" no_release_before_exit
+echo ----------
+printf '%-20s %-25s %s\n' a_fixture_name_longer_than_20 clone3 release_x
+printf '%-20s %-25s %s\n' "" a_variant_name_longer_than_25 other
+} >&2
+exit 4
+EOF2
+printf '#!/bin/sh\nexit 1\n' >"$sel/ksft/clone3"
+chmod +x "$sel/bin/afork_test" "$sel/ksft/clone3"
+cat >"$sel/tests.orig" <<'EOF2'
+afork_test 300 /payload/bin/afork_test
+afork_wait_test 300 /payload/bin/afork_wait_test
+lib-afork_test 900 AFORK_TEST_ROUNDS=100 /payload/bin/lib-afork_test
+clone3 120 ./ksft/clone3
+clone3_set_tid 300 ./ksft/clone3_set_tid
+EOF2
+# select PATTERNS: run select-tests.sh on a fresh copy of the list.
+select_() { cp "$sel/tests.orig" "$sel/tests.list"; "$qemu/select-tests.sh" "$sel" "$1" >"$sel/out" 2>&1; }
+select_ afork
+expect "select-tests: a program pattern" 0 $?
+if [ "$(grep -v '^#' "$sel/tests.list" | cut -d' ' -f1 | tr '\n' ' ')" = "afork_test afork_wait_test " ]; then
+	pass "select-tests: 'afork' is the start of a name (not lib-afork_test)"
+else
+	fail "select-tests: 'afork' selected: $(cut -d' ' -f1 "$sel/tests.list" | tr '\n' ' ')"
+fi
+select_ 'afork.release_*'
+expect "select-tests: a case pattern" 0 $?
+expect_grep "select-tests: only the matching cases, by -r" \
+	'^afork_test 300 /payload/bin/afork_test -r afork.release_on_exit -r afork.release_on_exec$' "$sel/tests.list"
+if [ "$(grep -vc '^#' "$sel/tests.list")" = 1 ]; then
+	pass "select-tests: programs without a matching case left out"
+else
+	fail "select-tests: $(grep -vc '^#' "$sel/tests.list") programs kept"
+fi
+select_ '*.clone3.release_? clone3_set*'
+expect "select-tests: long names, variants, several patterns" 0 $?
+expect_grep "select-tests: FIXTURE.VARIANT.TEST with names wider than the columns" \
+	'-r a_fixture_name_longer_than_20.clone3.release_x$' "$sel/tests.list"
+expect_grep "select-tests: a second pattern adds a program" '^clone3_set_tid ' "$sel/tests.list"
+select_ nothing_like_this
+expect "select-tests: no match fails" 1 $?
+expect_grep "select-tests: says what did not match" "nothing in the payload matches" "$sel/out"
+mkdir -p "$out/subset/x"
+printf 'TAP version 13\n1..1\nok 1 fine\n# rc=0\n' >"$out/subset/x/one.tap"
+AFORK_SUBSET=afork "$root/scripts/summary.sh" "$out/subset" >"$out/summary-subset.txt" 2>&1
+expect_grep "summary: a subset run says so in its last line" \
+	'^afork: 1 passed, 0 failed, 0 skipped (a subset: T=afork)$' "$out/summary-subset.txt"
+
 if [ "${1:-}" = --unit ]; then
 	echo "1..$n"
 	[ "$fails" -eq 0 ]
