@@ -149,7 +149,7 @@ guest-payload: kernel
 		$(MAKE) -C selftests/$$d OUTPUT=$(GUEST)/selftests/$$d \
 		AFORK_LIB=$(GUEST)/lib LDFLAGS=-static KSFT_DIR=$(KSFT) || exit 1; done
 	$(Q)scripts/guest-payload.sh $(PAYLOAD_DIR)
-	$(if $(strip $(T)),$(Q)echo "==> selecting T='$(T)'" && qemu/select-tests.sh $(PAYLOAD_DIR) '$(T)')
+	$(if $(strip $(T)),$(Q)echo "==> selecting T=$$T" && qemu/select-tests.sh $(PAYLOAD_DIR) "$$T")
 
 # The syscall's own tests, built from the patched tree (the series carries
 # them as tools/testing/selftests/afork; scripts/check-sources.sh checks
@@ -201,9 +201,10 @@ sparse: kernel
 
 # --- the clean room: a new user's machine (scripts/clean-room.sh) ------------
 
+export CMD
 clean-room:
-	$(Q)[ -n "$(CMD)" ] || { echo 'usage: make clean-room CMD="make run"' >&2; exit 2; }
-	$(Q)scripts/clean-room.sh '$(CMD)'
+	$(Q)[ -n "$$CMD" ] || { echo 'usage: make clean-room CMD="make run"' >&2; exit 2; }
+	$(Q)scripts/clean-room.sh "$$CMD"
 
 # --- install -------------------------------------------------------------------
 

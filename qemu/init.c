@@ -159,10 +159,18 @@ static pid_t start_payload(void)
 	 * handed to the shell, as execvp() and the shell itself do.
 	 */
 	execl("/payload/run", "run", (char *)NULL);
-	if (errno != ENOEXEC && errno != EACCES) {
+	if (errno == EACCES && access("/payload/run", X_OK) == 0) {
+		say("exec /payload/run: %s (its #! interpreter?)", strerror(errno));
+		_exit(STATUS_NOT_RUN);
+	} else if (errno == ENOENT && access("/payload/run", F_OK) == 0) {
+		say("exec /payload/run: its #! interpreter is missing");
+		_exit(STATUS_NOT_RUN);
+	} else if (errno != ENOEXEC && errno != EACCES) {
 		say("exec /payload/run: %s", strerror(errno));
 		_exit(STATUS_NOT_RUN);
 	}
+	if (errno == EACCES)
+		say("/payload/run is not executable: running it with /bin/sh");
 	execl("/bin/sh", "sh", "/payload/run", (char *)NULL);
 	say("exec /bin/sh /payload/run: %s", strerror(errno));
 	_exit(STATUS_NOT_RUN);

@@ -6,17 +6,19 @@
 # Rewrites PAYLOAD_DIR/tests.list (qemu/payload-run.sh's list) in place.
 # PATTERN is one or more shell globs, separated by blanks:
 #
-#   afork_wait_test   a program name; a pattern without a dot matches the
-#   clone3            start of the name, so "clone3" is every clone3 program
-#                     and "afork" the system call's own three programs
+#   afork_wait_test   a program name, matched at its start: "clone3" is
+#   clone3            every clone3 program, "afork" the system call's own
+#                     three programs (not lib-afork_test)
 #   'afork.release_*' a test case, as FIXTURE.TEST or FIXTURE.VARIANT.TEST
 #                     (kselftest_harness names); the programs that have a
 #                     matching case run only those cases (-r NAME...)
 #
-# The case names come from each harness program's own list (`PROG -l`,
-# which lists and runs nothing); the payload's binaries are static, so the
-# host can ask them.  A program that is not a harness program only runs
-# when a program pattern names it.  Prints what was selected; exits 1 when
+# A program that a pattern names runs whole.  The case names come from each
+# harness program's own list (`PROG -l`, which lists and runs nothing; the
+# payload's binaries are static, so the host can ask them).  Only programs
+# built with kselftest_harness.h are asked, recognised by its usage text;
+# others, such as clone3, would run their tests on the host.  Globs are the
+# shell's (* ? [...] [!...]).  Prints what was selected; exits 1 when
 # nothing was.
 set -euf	# -f: the patterns are globs for case, not for file names
 
@@ -24,18 +26,14 @@ dir=$1
 patterns=$2
 list=$dir/tests.list
 
-# glob_re GLOB: the anchored extended regular expression of a shell glob.
-glob_re() {
-	printf '%s' "$1" | sed -e 's/[].[^$+(){}|\\]/\\&/g' -e 's/\*/.*/g' -e 's/?/./g'
-}
-
 # cases BINARY: every FIXTURE[.VARIANT].TEST the harness program would run,
 # one per line; nothing for a program that is not a harness program.  The
 # harness prints fixture, variant and test in columns of 20 and 25
 # characters (wider when a name is longer), variants and tests side by
 # side; a fixture runs each of its tests once per variant.
 cases() {
-	"$1" -l 2>&1 </dev/null | awk '
+	grep -q -a 'list all tests' "$1" || return 0
+	timeout 10 "$1" -l 2>&1 </dev/null | awk '
 		NR == 1 && $1 != "#" { exit }
 		/^#/ || /^---/ { next }
 		function flush(   i, j) {
@@ -83,21 +81,22 @@ while read -r name secs cmd; do
 	case $name in ''|'#'*) continue ;; esac
 	args=
 	keep=0
+	list_=
 	for p in $patterns; do
-		case $p in
-		*.*)
+		# shellcheck disable=SC2254  # the pattern is a glob on purpose
+		case $name in $p*) keep=1 ;; esac
+		case $p in *.*) ;; *) continue ;; esac
+		if [ -z "$list_" ]; then
 			bin=$(binary "$cmd")
-			[ -n "$bin" ] && [ -x "$bin" ] || continue
-			re=$(glob_re "$p")
-			for c in $(cases "$bin" | grep -E "^$re\$" || true); do
-				case " $args " in *" -r $c "*) ;; *) args="$args -r $c" ;; esac
-			done
-			;;
-		*)
-			# shellcheck disable=SC2254  # the pattern is a glob on purpose
-			case $name in $p*) keep=1 ;; esac
-			;;
-		esac
+			list_=$( { [ -n "$bin" ] && [ -x "$bin" ] && cases "$bin"; } || true)
+			[ -n "$list_" ] || list_=' '
+		fi
+		for c in $list_; do
+			# shellcheck disable=SC2254
+			case $c in $p)
+				case " $args " in *" -r $c "*) ;; *) args="$args -r $c" ;; esac ;;
+			esac
+		done
 	done
 	if [ "$keep" = 1 ]; then
 		echo "$name $secs $cmd" >>"$out"

@@ -18,6 +18,7 @@
 #     "# rc=N" line (written by qemu/split-log.sh and the host test runner)
 #     and yet has no failing line: e.g. it died, or timed out (rc=124), or
 #     never finished (rc=missing).
+# A folder given that holds no TAP file at all counts as one failure.
 # A program that skipped as a whole ("1..0 # SKIP reason") counts as one
 # skip.
 #
@@ -31,6 +32,15 @@ if [ $# -eq 0 ]; then
 	echo "usage: summary.sh DIR..." >&2
 	exit 2
 fi
+
+# A folder without any TAP file is a part of the run that never ran (say, a
+# build that failed before its tests): one failure each, named.
+empty=
+for d in "$@"; do
+	[ -n "$(find "$d" -name '*.tap' -type f 2>/dev/null | head -n 1)" ] ||
+		empty="$empty ${d#"$PWD"/}"
+done
+export AFORK_SUMMARY_EMPTY="$empty"
 
 # Every file is fed to awk behind a "@@file NAME" line, so that empty files
 # (a program that printed nothing) are seen too.
@@ -115,7 +125,12 @@ done | awk '
 	}
 	END {
 		finish()
-		if (NR == 0) {
+		n = split(ENVIRON["AFORK_SUMMARY_EMPTY"], empty, " ")
+		for (i = 1; i <= n; i++) {
+			failed++
+			print "FAIL  no TAP files under " empty[i] " (that part did not run)"
+		}
+		if (NR == 0 && n == 0) {
 			failed++
 			print "FAIL  no TAP files found"
 		}

@@ -111,6 +111,7 @@ sel=$out/select
 mkdir -p "$sel/bin" "$sel/ksft"
 cat >"$sel/bin/afork_test" <<'EOF2'
 #!/bin/sh
+# Usage text of the harness, by which select-tests.sh knows it: "-l       list all tests"
 [ "$1" = -l ] || exit 1
 {
 printf '%-20s %-25s %s\n' "# FIXTURE" VARIANT TEST
@@ -123,7 +124,8 @@ printf '%-20s %-25s %s\n' "" a_variant_name_longer_than_25 other
 } >&2
 exit 4
 EOF2
-printf '#!/bin/sh\nexit 1\n' >"$sel/ksft/clone3"
+# Not a harness program: it must never be run on the host.
+printf '#!/bin/sh\ntouch "$(dirname "$0")/../clone3-ran"\nexit 1\n' >"$sel/ksft/clone3"
 chmod +x "$sel/bin/afork_test" "$sel/ksft/clone3"
 cat >"$sel/tests.orig" <<'EOF2'
 afork_test 300 /payload/bin/afork_test
@@ -155,12 +157,23 @@ expect "select-tests: long names, variants, several patterns" 0 $?
 expect_grep "select-tests: FIXTURE.VARIANT.TEST with names wider than the columns" \
 	'-r a_fixture_name_longer_than_20.clone3.release_x$' "$sel/tests.list"
 expect_grep "select-tests: a second pattern adds a program" '^clone3_set_tid ' "$sel/tests.list"
+if [ -e "$sel/clone3-ran" ]; then
+	fail "select-tests: ran a program that is not a harness program"
+else
+	pass "select-tests: asks only harness programs for their cases"
+fi
+select_ 'afork.release_on_exi[!x]'
+expect_grep "select-tests: bracket globs in case patterns" \
+	'/afork_test -r afork.release_on_exit$' "$sel/tests.list"
 select_ nothing_like_this
 expect "select-tests: no match fails" 1 $?
 expect_grep "select-tests: says what did not match" "nothing in the payload matches" "$sel/out"
 mkdir -p "$out/subset/x"
 printf 'TAP version 13\n1..1\nok 1 fine\n# rc=0\n' >"$out/subset/x/one.tap"
 AFORK_SUBSET=afork "$root/scripts/summary.sh" "$out/subset" >"$out/summary-subset.txt" 2>&1
+"$root/scripts/summary.sh" "$out/subset" "$out/no-such-part" >"$out/summary-part.txt" 2>&1
+expect "summary: a part that wrote no TAP file fails the run" 1 $?
+expect_grep "summary: names the part that did not run" 'no TAP files under .*no-such-part' "$out/summary-part.txt"
 expect_grep "summary: a subset run says so in its last line" \
 	'^afork: 1 passed, 0 failed, 0 skipped (a subset: T=afork)$' "$out/summary-subset.txt"
 
