@@ -290,6 +290,15 @@ int afork_backend(void);
 /* "syscall", "clone3", "clone-legacy", "vfork"; NULL for anything else. */
 const char *afork_backend_name(int backend);
 
+/*
+ * 1 if children started now, on the default stack size, have thread-local
+ * storage of their own (errno among it), so that the libc wrappers afork(3)
+ * lists under "Thread-local storage" are safe in them; 0 if they share the
+ * calling thread's; -1 and errno as afork_backend().  Available since
+ * libafork 0.2.
+ */
+int afork_tls_private(void);
+
 /* "MAJOR.MINOR.PATCH" of the library. */
 const char *afork_version(void);
 
