@@ -32,6 +32,10 @@
  * area), and what struct pthread says about the thread (its tid, locks,
  * cancellation state are copies of the calling thread's).
  *
+ * AFORK_TLS=shared in the environment (read once, ignored in set-id
+ * programs) turns the copy off: the comparison for the benchmark, and a
+ * way out should a glibc change its layout in a way the checks miss.
+ *
  * Where any of this does not hold -- not glibc (the symbols are missing),
  * implausible sizes, a calling thread whose TCB does not point at itself,
  * or a copy that would take more than half of the child's stack or more
@@ -41,6 +45,7 @@
  * per-thread state in it is the calling thread's, as it was when the
  * child shared that thread's TLS.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -86,8 +91,11 @@ static uintptr_t thread_pointer(void)
 static void tls_init(void)
 {
 	const unsigned int *tcb_size = &_thread_db_sizeof_pthread;
+	const char *env = secure_getenv("AFORK_TLS");
 	size_t size = 0, align = 0;
 
+	if (env && !strcmp(env, "shared"))
+		return;
 	if (!_dl_get_tls_static_info || !tcb_size)
 		return;
 	_dl_get_tls_static_info(&size, &align);

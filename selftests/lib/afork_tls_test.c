@@ -21,6 +21,8 @@
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sched.h>
 
 #include "afork_test_util.h"
 #include "kselftest_harness.h"
@@ -196,106 +198,130 @@ TEST_F(backend, stack_protector_canary)
 /* errno of the child and of the calling thread are separate          */
 
 #define PARENT_ERRNO 12345
-#define CHILD_ROUNDS 2000
+#define CHILD_ROUNDS 20
 
+/*
+ * The child and the calling thread take turns, so that the check does not
+ * depend on how the two are scheduled: the child makes a wrapper fail and
+ * publishes the step; the caller checks its own errno, writes it again and
+ * acknowledges; the child checks that its errno is still the wrapper's.
+ */
 struct race_job {
-	uint32_t go;			/* the child starts when the parent spins */
-	int bad;			/* child: wrapper left an unexpected errno */
-	int last;			/* child: the errno of the last mismatch */
-	int step;			/* child: which wrapper */
+	uint32_t step;			/* child: wrapper k of round i done */
+	uint32_t ack;			/* caller: step seen */
+	int bad;			/* child: errno not the wrapper's */
+	int last_step, last_errno;	/* child: the last such */
 };
 
-/* Each wrapper here fails and sets errno to the value given. */
+/*
+ * Each wrapper afork(3) lists, made to fail, and the errno it must leave.
+ * setsid() fails once the child leads its session (see below).
+ */
+#define NWRAP 15
+
+static int call_wrapper(int k)
+{
+	static char *const none[] = { NULL };
+	sigset_t empty;
+	char b = 0;
+
+	sigemptyset(&empty);
+	switch (k) {
+	case 0: return open("/nonexistent/afork", O_RDONLY | O_CLOEXEC);
+	case 1: return openat(-1, "x", O_RDONLY | O_CLOEXEC);
+	case 2: return close(-1);
+	case 3: return (int)read(-1, &b, 1);
+	case 4: return (int)write(-1, &b, 1);
+	case 5: return dup(-1);
+	case 6: return dup2(-1, 100);
+	case 7: return dup3(-1, 100, O_CLOEXEC);
+	case 8: return fcntl(-1, F_GETFD);
+	case 9: return chdir("/nonexistent/afork");
+	case 10: return fchdir(-1);
+	case 11: return setsid();
+	case 12: return setpgid(-1, 0);
+	case 13: return sigprocmask(12345, &empty, NULL);
+	default: return execve("/nonexistent/afork", none, none);
+	}
+}
+
+static const int wrapper_errno[NWRAP] = {
+	ENOENT, EBADF, EBADF, EBADF, EBADF, EBADF, EBADF, EBADF, EBADF,
+	ENOENT, EBADF, EPERM, EINVAL, EINVAL, ENOENT,
+};
+
 static int child_wrappers(void *p)
 {
 	struct race_job *j = p;
-	sigset_t none;
-	int i;
+	uint32_t n = 0;
+	int i, k;
 
-	sigemptyset(&none);
-	while (!__atomic_load_n(&j->go, __ATOMIC_ACQUIRE))
-		;
+	afork_child_setsid();	/* session leader: setsid() fails from here */
 	for (i = 0; i < CHILD_ROUNDS; i++) {
-		struct { int ret, want, step; } r[8];
-		int k;
+		for (k = 0; k < NWRAP; k++) {
+			int r = call_wrapper(k);
+			int got = errno;
 
-		errno = 0;
-		r[0].ret = open("/nonexistent/afork", O_RDONLY | O_CLOEXEC);
-		r[0].want = ENOENT;
-		r[0].step = errno == ENOENT ? 0 : 1;
-		errno = 0;
-		r[1].ret = close(-1);
-		r[1].want = EBADF;
-		r[1].step = errno == EBADF ? 0 : 2;
-		errno = 0;
-		r[2].ret = dup2(-1, 100);
-		r[2].want = EBADF;
-		r[2].step = errno == EBADF ? 0 : 3;
-		errno = 0;
-		r[3].ret = fcntl(-1, F_GETFD);
-		r[3].want = EBADF;
-		r[3].step = errno == EBADF ? 0 : 4;
-		errno = 0;
-		r[4].ret = chdir("/nonexistent/afork");
-		r[4].want = ENOENT;
-		r[4].step = errno == ENOENT ? 0 : 5;
-		errno = 0;
-		r[5].ret = setpgid(-1, 0);
-		r[5].want = EINVAL;
-		r[5].step = errno == EINVAL ? 0 : 6;
-		errno = 0;
-		r[6].ret = sigprocmask(12345, &none, NULL);
-		r[6].want = EINVAL;
-		r[6].step = errno == EINVAL ? 0 : 7;
-		errno = 0;
-		r[7].ret = execve("/nonexistent/afork", (char *[]){ NULL },
-				  (char *[]){ NULL });
-		r[7].want = ENOENT;
-		r[7].step = errno == ENOENT ? 0 : 8;
-		for (k = 0; k < 8; k++) {
-			if (r[k].ret != -1 || r[k].step) {
+			__atomic_store_n(&j->step, ++n, __ATOMIC_RELEASE);
+			while (__atomic_load_n(&j->ack, __ATOMIC_ACQUIRE) != n)
+				afork_child_syscall(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
+			if (r != -1 || got != wrapper_errno[k] ||
+			    errno != wrapper_errno[k]) {
 				j->bad++;
-				j->step = k + 1;
-				j->last = errno;
+				j->last_step = k;
+				j->last_errno = errno;
 			}
 		}
 	}
-	_exit(j->bad ? 1 : 0);
+	afork_child_exit(j->bad ? 1 : 0);
 }
 
 /*
- * A child calling errno-setting wrappers in a loop never changes the
- * calling thread's errno, and the calling thread writing errno meanwhile
- * never changes what the child's wrappers report.
+ * errno-setting wrappers in the child never change the calling thread's
+ * errno, and the calling thread's errno writes never change the child's.
  */
 TEST_F_TIMEOUT(backend, errno_private, 60)
 {
 	struct afork_child *c;
 	struct race_job j;
-	long changed = 0, spins = 0;
+	volatile int *e = &errno;	/* read it every time */
+	uint32_t n, seen = 0;
+	long changed = 0;
 	int st;
 
 	memset(&j, 0, sizeof(j));
 	ASSERT_EQ(0, afork_start(&c, NULL, child_wrappers, &j));
-	errno = PARENT_ERRNO;
-	__atomic_store_n(&j.go, 1, __ATOMIC_RELEASE);
-	while (!afork_released(c)) {
-		if (errno != PARENT_ERRNO) {
+	for (n = 1; n <= CHILD_ROUNDS * NWRAP; n++) {
+		*e = PARENT_ERRNO;
+		while ((seen = __atomic_load_n(&j.step, __ATOMIC_ACQUIRE)) != n &&
+		       !afork_released(c))
+			sched_yield();
+		if (seen != n)
+			break;		/* the child died */
+		if (*e != PARENT_ERRNO)
 			changed++;
-			errno = PARENT_ERRNO;
-		}
-		spins++;
+		*e = PARENT_ERRNO;
+		__atomic_store_n(&j.ack, n, __ATOMIC_RELEASE);
 	}
 	errno = 0;
 	ASSERT_EQ(afork_pid(c), afork_wait(c, &st, 0));
-	TH_LOG("%ld checks of errno while the child ran", spins);
+	EXPECT_EQ(CHILD_ROUNDS * NWRAP + 1, (int)n);
 	EXPECT_EQ(0, changed);
 	EXPECT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(0, WEXITSTATUS(st)) {
-		TH_LOG("%d bad results, last at wrapper %d (errno %d)",
-		       j.bad, j.step, j.last);
+		TH_LOG("%d wrong errno in the child, last after wrapper %d: %d",
+		       j.bad, j.last_step, j.last_errno);
 	}
 	afork_free(c);
+}
+
+/* AFORK_TLS=shared turns the copy off, on the clone backends. */
+TEST(env_shared)
+{
+	setenv("AFORK_BACKEND", "clone", 1);
+	setenv("AFORK_TLS", "shared", 1);
+	ASSERT_GE(afork_backend(), 0);
+	EXPECT_EQ(0, afork_tls_private());
 }
 
 TEST_HARNESS_MAIN
