@@ -315,6 +315,73 @@ TEST_F_TIMEOUT(backend, errno_private, 60)
 	afork_free(c);
 }
 
+/* ---------------------------------------------------------------- */
+/* The dynamic thread vector                                         */
+
+static __thread int tls_marker = 1;
+
+#define DTV_SLOTS 16
+
+struct dtv_job {
+	uintptr_t tp;			/* the child's thread pointer */
+	uintptr_t val[DTV_SLOTS];	/* its dtv slots 1.. */
+	size_t n;
+};
+
+/* glibc's dtv: at %fs:8, 16-byte slots, their count in slot -1. */
+static size_t read_dtv(uintptr_t *tp, uintptr_t val[DTV_SLOTS])
+{
+	const uintptr_t *dtv;
+	size_t i, n;
+
+	__asm__ volatile("movq %%fs:0, %0" : "=r"(*tp));
+	__asm__ volatile("movq %%fs:8, %0" : "=r"(dtv));
+	n = dtv[-2] < DTV_SLOTS ? dtv[-2] : DTV_SLOTS;
+	for (i = 0; i < n; i++)
+		val[i] = dtv[2 * (i + 1)];
+	return n;
+}
+
+static int child_dtv(void *p)
+{
+	struct dtv_job *j = p;
+
+	j->n = read_dtv(&j->tp, j->val);
+	return tls_marker == 1 ? 0 : 1;
+}
+
+/*
+ * The child's dtv sends the static modules' TLS (what __tls_get_addr
+ * returns for them) to the child's copy: each slot that pointed into the
+ * caller's static TLS points as far below the child's thread pointer.
+ */
+TEST_F(backend, dtv_points_at_copy)
+{
+	uintptr_t tp, val[DTV_SLOTS];
+	struct afork_child *c;
+	struct dtv_job j;
+	size_t i, n, moved = 0;
+	int st;
+
+	if (self->id == AFORK_BACKEND_VFORK)
+		SKIP(return, "the child runs on its worker thread's TLS");
+	memset(&j, 0, sizeof(j));
+	ASSERT_EQ(1, tls_marker);
+	n = read_dtv(&tp, val);
+	ASSERT_EQ(0, afork_start(&c, NULL, child_dtv, &j));
+	ASSERT_EQ(afork_pid(c), afork_wait(c, &st, 0));
+	EXPECT_EQ(0, st);
+	ASSERT_EQ(n, j.n);
+	for (i = 0; i < n; i++) {
+		if (val[i] < tp && tp - val[i] < 65536) {
+			EXPECT_EQ(j.tp - (tp - val[i]), j.val[i]);
+			moved++;
+		}
+	}
+	EXPECT_GE(moved, 1);
+	afork_free(c);
+}
+
 /* AFORK_TLS=shared turns the copy off, on the clone backends. */
 TEST(env_shared)
 {
