@@ -98,6 +98,7 @@ vm-check:
 host-tests: lib
 	$(Q)$(MAKE) -C qemu kernel-tree
 	$(Q)scripts/check-sources.sh $(LOGS)/host >/dev/null
+	$(Q)scripts/check-objects.sh $(LOGS)/host >/dev/null || true
 	$(Q)$(MAKE) -C selftests/lib run_tests OUTPUT=$(B)/host/selftests/lib \
 		LOGDIR=$(LOGS)/host/lib INSTALL_TEST=1 || true
 	$(Q)$(MAKE) -C selftests/uring run_tests OUTPUT=$(B)/host/selftests/uring \

@@ -1247,6 +1247,165 @@ static void cpu_model(char *buf, size_t len)
 	fclose(f);
 }
 
+/* ------------------------------------------------------------------ */
+/* --tls-cost: what the child's own TLS costs the caller              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Two probe processes on the clone3 backend, one of them with
+ * AFORK_TLS=shared (no copy), take turns timing batches of afork() calls
+ * (CLOCK_MONOTONIC around the call only) of a child that exits at once,
+ * so noise hits both alike.  The report gives each one's median, their
+ * difference (the copy's share of the blocked time), the bytes each
+ * child's copy takes, and a loop of copies of that size alone.
+ */
+#define TLS_BATCH 100
+
+/* glibc's own figures, as libafork reads them (lib/src/tls.c). */
+extern void _dl_get_tls_static_info(size_t *size, size_t *align)
+	__attribute__((weak));
+extern const unsigned int _thread_db_sizeof_pthread __attribute__((weak));
+
+static int tls_child(void *unused)
+{
+	(void)unused;
+	return 0;
+}
+
+/* The probe: for each byte read, a batch of samples (ns) written back. */
+static int tls_probe(void)
+{
+	double v[TLS_BATCH];
+	char cmd;
+	int i, st;
+
+	while (read(0, &cmd, 1) == 1) {
+		for (i = 0; i < TLS_BATCH; i++) {
+			int64_t t0 = now_ns();
+			pid_t pid = afork(tls_child, NULL);
+			int64_t t1 = now_ns();
+
+			if (pid < 0 || waitpid(pid, &st, __WALL) != pid)
+				return 1;
+			v[i] = (double)(t1 - t0);
+		}
+		xwrite(1, v, sizeof(v));
+	}
+	return 0;
+}
+
+struct tls_probe_proc {
+	pid_t pid;
+	int to, from;
+};
+
+static struct tls_probe_proc tls_probe_start(const char *tls_env)
+{
+	struct tls_probe_proc p;
+	int to[2], from[2];
+
+	if (pipe2(to, O_CLOEXEC) || pipe2(from, O_CLOEXEC))
+		die("pipe: %s", strerror(errno));
+	p.pid = fork();
+	if (p.pid < 0)
+		die("fork: %s", strerror(errno));
+	if (p.pid == 0) {
+		dup2(to[0], 0);
+		dup2(from[1], 1);
+		setenv("AFORK_BACKEND", "clone3", 1);
+		if (tls_env)
+			setenv("AFORK_TLS", tls_env, 1);
+		else
+			unsetenv("AFORK_TLS");
+		execl(self_exe, prog, "--tls-probe", (char *)NULL);
+		_exit(127);
+	}
+	close(to[0]);
+	close(from[1]);
+	p.to = to[1];
+	p.from = from[0];
+	return p;
+}
+
+static int tls_cost(int samples)
+{
+	struct tls_probe_proc pr[2];
+	double *v[2], copy_ns = 0;
+	size_t size = 0, align = 0, dtv_bytes = 0, bytes;
+	int rounds = (samples + TLS_BATCH - 1) / TLS_BATCH, r, k, st;
+	char *buf;
+
+	if (!_dl_get_tls_static_info || !&_thread_db_sizeof_pthread) {
+		printf("tls-cost: no glibc TLS layout here: children share TLS\n");
+		return 0;
+	}
+	_dl_get_tls_static_info(&size, &align);
+	{
+		const size_t *dtv;
+
+		__asm__("movq %%fs:8, %0" : "=r"(dtv));
+		dtv_bytes = (dtv[-2] + 2) * 2 * sizeof(size_t);
+	}
+	bytes = size + dtv_bytes;
+
+	/* The copy alone: static TLS and TCB, then the dtv, 100,000 times. */
+	buf = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+	if (!buf)
+		die("out of memory");
+	{
+		uintptr_t tp;
+		int64_t t0;
+		int i;
+
+		__asm__("movq %%fs:0, %0" : "=r"(tp));
+		t0 = now_ns();
+		for (i = 0; i < 100000; i++) {
+			memcpy(buf, (const char *)tp - (size - _thread_db_sizeof_pthread),
+			       size);
+			memcpy(buf + size, (const size_t *)*(size_t **)(tp + 8) - 2,
+			       dtv_bytes);
+			__asm__ volatile("" : : "r"(buf) : "memory");
+		}
+		copy_ns = (double)(now_ns() - t0) / 100000;
+	}
+	free(buf);
+
+	pr[0] = tls_probe_start(NULL);
+	pr[1] = tls_probe_start("shared");
+	v[0] = calloc((size_t)rounds * TLS_BATCH, sizeof(double));
+	v[1] = calloc((size_t)rounds * TLS_BATCH, sizeof(double));
+	if (!v[0] || !v[1])
+		die("out of memory");
+	for (r = 0; r < rounds; r++) {
+		for (k = 0; k < 2; k++) {
+			xwrite(pr[k].to, "b", 1);
+			if (!xread(pr[k].from, v[k] + (size_t)r * TLS_BATCH,
+				   TLS_BATCH * sizeof(double)))
+				die("tls probe %d died", k);
+		}
+	}
+	for (k = 0; k < 2; k++) {
+		close(pr[k].to);
+		close(pr[k].from);
+		waitpid(pr[k].pid, &st, 0);
+	}
+	{
+		int n = rounds * TLS_BATCH;
+		double own = median_of(v[0], n), shared = median_of(v[1], n);
+
+		printf("tls-cost: clone3 backend, %d samples each, interleaved by %d\n",
+		       n, TLS_BATCH);
+		printf("tls-cost: bytes copied per child: %zu (static TLS %zu incl. TCB %u, dtv %zu), align %zu\n",
+		       bytes, size, _thread_db_sizeof_pthread, dtv_bytes, align);
+		printf("tls-cost: copy alone: %.0f ns\n", copy_ns);
+		printf("tls-cost: afork() blocked, median: own TLS %.0f ns, shared TLS %.0f ns, difference %+.0f ns (%.2fx)\n",
+		       own, shared, own - shared, own / shared);
+	}
+	free(v[0]);
+	free(v[1]);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -1270,7 +1429,9 @@ static void usage(void)
 "  --tiny PATH          the tiny static exec target (default: beside this program)\n"
 "  --true PATH          the /bin/true target (default /bin/true)\n"
 "  --smoke              a few samples of everything, small sizes (for tests)\n"
-"  --out FILE           CSV output (default stdout)\n");
+"  --out FILE           CSV output (default stdout)\n"
+"  --tls-cost [N]       only: the cost of each child's own TLS (N samples each,\n"
+"                       default 4000), a short report on stdout\n");
 	exit(2);
 }
 
@@ -1287,6 +1448,8 @@ int main(int argc, char **argv)
 	ssize_t n;
 	FILE *out;
 
+	if (argc > 1 && !strcmp(argv[1], "--tls-probe"))
+		return tls_probe();
 	if (argc > 1 && !strcmp(argv[1], "--worker")) {
 		struct worker_args wa;
 
@@ -1307,6 +1470,11 @@ int main(int argc, char **argv)
 	if (n <= 0)
 		die("readlink /proc/self/exe: %s", strerror(errno));
 	self_exe[n] = 0;
+	if (argc > 1 && !strcmp(argv[1], "--tls-cost")) {
+		int samples = argc > 2 ? atoi(argv[2]) : 4000;
+
+		return tls_cost(samples > 0 ? samples : 4000);
+	}
 	snprintf(tiny_default, sizeof(tiny_default), "%s", self_exe);
 	{
 		char *slash = strrchr(tiny_default, '/');

@@ -199,14 +199,17 @@ void afork_free(struct afork_child *child);
 /* Safe in the child                                                   */
 /* ------------------------------------------------------------------ */
 /*
- * The child runs in the parent's memory beside the parent's threads and,
- * on the syscall and clone backends, with the calling thread's TLS.  It
- * must not: call malloc/free or anything that may allocate; use stdio;
- * call libc functions that set errno (i.e. nearly every libc system call
- * wrapper: errno is the parent thread's); take locks or use pthread_*;
- * touch other thread-local data; call exit() (atexit handlers, stdio
- * flushing) or return through longjmp; rely on signal handlers (every
- * caught handler is reset to SIG_DFL in the child, SIG_IGN is kept).
+ * The child runs in the parent's memory beside the parent's threads.  Its
+ * TLS is its own where afork_tls_private() returns 1: a copy of the
+ * calling thread's (syscall and clone backends), or the suspended vfork
+ * worker's; then the libc wrappers afork(3) lists (open, close, dup2,
+ * fcntl, chdir, setsid, setpgid, sigprocmask, execve, _exit, ...) are safe
+ * in it, as in a vfork child.  Otherwise it runs on the calling thread's
+ * TLS and must not call libc functions that set errno.  It must not: call
+ * malloc/free or anything that may allocate; use stdio; take locks or use
+ * pthread_*; call exit() (atexit handlers, stdio flushing) or return
+ * through longjmp; rely on signal handlers (every caught handler is reset
+ * to SIG_DFL in the child, SIG_IGN is kept).
  * It may: call the functions below; read and write memory the parent will
  * not touch until release; call pure functions (memcpy, strlen, ...).
  * Functions called through the PLT for the first time run the dynamic
@@ -289,6 +292,15 @@ void afork_ctx_set_error(struct afork_ctx *ctx, int err, int step);
 int afork_backend(void);
 /* "syscall", "clone3", "clone-legacy", "vfork"; NULL for anything else. */
 const char *afork_backend_name(int backend);
+
+/*
+ * 1 if children started now, on the default stack size, have thread-local
+ * storage of their own (errno among it), so that the libc wrappers afork(3)
+ * lists under "Thread-local storage" are safe in them; 0 if they share the
+ * calling thread's; -1 and errno as afork_backend().  Available since
+ * libafork 0.2.
+ */
+int afork_tls_private(void);
 
 /* "MAJOR.MINOR.PATCH" of the library. */
 const char *afork_version(void);

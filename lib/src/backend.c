@@ -86,6 +86,23 @@ AFORK_API int afork_backend(void)
 	return b;
 }
 
+AFORK_API int afork_tls_private(void)
+{
+	int b = afork__backend_get();
+
+	switch (b) {
+	case AFORK_BACKEND_VFORK:
+		return 1;	/* the worker's TLS, suspended in vfork() */
+	case AFORK_BACKEND_SYSCALL:
+		return afork__syscall_settls() && afork__tls_supported();
+	case AFORK_BACKEND_CLONE3:
+	case AFORK_BACKEND_CLONE:
+		return afork__tls_supported();
+	}
+	errno = -b;
+	return -1;
+}
+
 AFORK_API const char *afork_backend_name(int backend)
 {
 	switch (backend) {

@@ -14,6 +14,10 @@
  * signal (raw, so glibc's internal ones too) around the call, and the child
  * resets its caught handlers before it unblocks.
  *
+ * TLS: the child gets a copy of the caller's static TLS and TCB at the top
+ * of its stack area (tls.c) and starts on it with CLONE_SETTLS; where no
+ * copy can be made it shares the caller's.
+ *
  * Flags: Linux can only hide a child from SIGCHLD and from wait(-1) by
  * giving it exit_signal 0, which does both at once and also hides it from
  * waits without __WALL/__WCLONE.  So AFORK_NOSIGCHLD and AFORK_WAITPID each
@@ -92,7 +96,8 @@ int afork__clone3_probe(void)
 	return sys_clone3(NULL, 0) == -EINVAL;
 }
 
-static long do_clone3(struct afork_child *c, int exit_signal, int pidfd)
+static long do_clone3(struct afork_child *c, int exit_signal, int pidfd,
+		      uintptr_t tls)
 {
 	struct afork_clone_args ca;
 	long args[6] = { 0 };
@@ -100,6 +105,10 @@ static long do_clone3(struct afork_child *c, int exit_signal, int pidfd)
 	memset(&ca, 0, sizeof(ca));
 	ca.flags = CLONE_VM | CLONE_CLEAR_SIGHAND | CLONE_CHILD_CLEARTID |
 		   CLONE_PARENT_SETTID;
+	if (tls) {
+		ca.flags |= CLONE_SETTLS;
+		ca.tls = tls;
+	}
 	if (pidfd) {
 		ca.flags |= CLONE_PIDFD;
 		ca.pidfd = (uint64_t)(uintptr_t)&c->pidfd;
@@ -108,14 +117,14 @@ static long do_clone3(struct afork_child *c, int exit_signal, int pidfd)
 	ca.parent_tid = (uint64_t)(uintptr_t)&c->release;
 	ca.exit_signal = (uint64_t)exit_signal;
 	ca.stack = (uint64_t)(uintptr_t)afork__stack_base(c);
-	ca.stack_size = c->stack_size;
+	ca.stack_size = afork__stack_avail(c);
 	args[0] = (long)&ca;
 	args[1] = sizeof(ca);
 	return afork__tramp(__NR_clone3, args, afork__child_entry, c);
 }
 
 static long do_clone(struct afork_child *c, int exit_signal, int pidfd,
-		     unsigned int options)
+		     unsigned int options, uintptr_t tls)
 {
 	uint64_t all = ~0ull, old = 0;
 	long args[6] = { 0 };
@@ -127,11 +136,11 @@ static long do_clone(struct afork_child *c, int exit_signal, int pidfd,
 	if (!(options & AFORK_OPT_SIGMASK))
 		c->child_mask = old;
 	args[0] = CLONE_VM | CLONE_CHILD_CLEARTID | (exit_signal & 0xff) |
-		  (pidfd ? CLONE_PIDFD : 0);
-	args[1] = (long)c;			/* stack top: the record */
+		  (pidfd ? CLONE_PIDFD : 0) | (tls ? CLONE_SETTLS : 0);
+	args[1] = (long)afork__stack_top(c);
 	args[2] = pidfd ? (long)&c->pidfd : 0;	/* CLONE_PIDFD's slot */
 	args[3] = (long)&c->release;		/* child_tid */
-	args[4] = 0;				/* tls */
+	args[4] = (long)tls;
 	r = afork__tramp(__NR_clone, args, afork__child_entry, c);
 	if (r == -EINVAL && pidfd) {
 		/* Before Linux 5.2: no CLONE_PIDFD, no pidfd. */
@@ -151,6 +160,7 @@ int afork__clone_start(struct afork_child *c, int flags, unsigned int options,
 								     : SIGCHLD;
 	int pidfd = !!(options & AFORK_OPT_PIDFD);
 	int pipefd[2] = { -1, -1 };
+	uintptr_t tls = afork__tls_prepare(c);
 	long r;
 
 	pthread_once(&fdwin_once, fdwin_init);
@@ -179,7 +189,7 @@ int afork__clone_start(struct afork_child *c, int flags, unsigned int options,
 			c->set_mask = 1;
 			sys_sigprocmask(SIG_SETMASK, &all, &old);
 		}
-		r = do_clone3(c, exit_signal, pidfd);
+		r = do_clone3(c, exit_signal, pidfd, tls);
 		if (options & AFORK_OPT_SIGMASK)
 			sys_sigprocmask(SIG_SETMASK, &old, NULL);
 		if ((r == -ENOSYS || r == -EINVAL || r == -EPERM) &&
@@ -190,7 +200,7 @@ int afork__clone_start(struct afork_child *c, int flags, unsigned int options,
 		}
 	}
 	if (legacy)
-		r = do_clone(c, exit_signal, pidfd, options);
+		r = do_clone(c, exit_signal, pidfd, options, tls);
 
 	if (pipefd[1] >= 0)
 		sys_close(pipefd[1]);

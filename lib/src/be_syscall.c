@@ -6,15 +6,50 @@
  * handlers, starts the child with the mask we pass, clears and wakes the
  * release word and raises POLLPRI on the pidfd at release, and implements
  * AFORK_NOSIGCHLD and AFORK_WAITPID exactly.
+ *
+ * TLS: the second version of struct afork_args (AFORK_ARGS_SIZE_VER1, 72
+ * bytes) adds the child's thread pointer, used with AFORK_SETTLS.  We pass
+ * it, with a copy of the caller's TLS (tls.c), only when AFORK_QUERY said
+ * the kernel knows a struct of at least that size and AFORK_SETTLS;
+ * otherwise the first version, and the child shares the caller's TLS.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <linux/afork.h>	/* from ../uapi, see Makefile */
 
 #include "internal.h"
 
-_Static_assert(sizeof(struct afork_args) == AFORK_ARGS_SIZE_VER0,
+/* The second version, until the uapi header in this tree has it. */
+#ifndef AFORK_SETTLS
+#define AFORK_SETTLS 0x00000008ULL
+#endif
+#ifndef AFORK_ARGS_SIZE_VER1
+#define AFORK_ARGS_SIZE_VER1 72
+#endif
+
+/* struct afork_args as of AFORK_ARGS_SIZE_VER1, whatever the header has. */
+struct afork_args_v1 {
+	uint64_t flags, pidfd, stack, stack_size, release_word, sigmask,
+		 sigmask_size;
+	uint64_t tls;		/* with AFORK_SETTLS: the child's thread pointer */
+	uint64_t cgroup;	/* with AFORK_INTO_CGROUP: unused here */
+};
+
+_Static_assert(sizeof(struct afork_args) == AFORK_ARGS_SIZE_VER0 ||
+	       sizeof(struct afork_args) == AFORK_ARGS_SIZE_VER1,
 	       "struct afork_args changed size: add a new SIZE_VER");
+_Static_assert(sizeof(struct afork_args_v1) == AFORK_ARGS_SIZE_VER1,
+	       "struct afork_args_v1 is not the published second version");
+_Static_assert(offsetof(struct afork_args, sigmask_size) ==
+	       offsetof(struct afork_args_v1, sigmask_size) &&
+	       offsetof(struct afork_args, flags) ==
+	       offsetof(struct afork_args_v1, flags),
+	       "struct afork_args: the first version moved");
+
+/* What AFORK_QUERY reported: the kernel's struct size and flags. */
+static long query_size;
+static uint64_t query_flags;
 
 /*
  * AFORK_QUERY must return a plausible struct size and write back a flag
@@ -38,24 +73,41 @@ int afork__syscall_probe(void)
 	if (a.pidfd || a.stack || a.stack_size || a.release_word ||
 	    a.sigmask || a.sigmask_size)
 		return 0;
+	query_size = r;
+	query_flags = a.flags;
 	return 1;
+}
+
+/* Does the kernel take the child's thread pointer? */
+int afork__syscall_settls(void)
+{
+	return query_size >= AFORK_ARGS_SIZE_VER1 &&
+	       (query_flags & AFORK_SETTLS);
 }
 
 int afork__syscall_start(struct afork_child *c, int flags,
 			 unsigned int options)
 {
-	struct afork_args a;
+	struct afork_args_v1 a;
+	size_t size = AFORK_ARGS_SIZE_VER0;
 	long args[6] = { 0 };
 	long r;
 
 	memset(&a, 0, sizeof(a));
 	a.flags = (uint64_t)(unsigned int)flags;
+	if (afork__syscall_settls()) {
+		a.tls = afork__tls_prepare(c);
+		if (a.tls) {
+			a.flags |= AFORK_SETTLS;
+			size = AFORK_ARGS_SIZE_VER1;
+		}
+	}
 	if (options & (AFORK_OPT_PIDFD | AFORK_OPT_RELEASE_FD)) {
 		a.flags |= AFORK_PIDFD;
 		a.pidfd = (uint64_t)(uintptr_t)&c->pidfd;
 	}
 	a.stack = (uint64_t)(uintptr_t)afork__stack_base(c);
-	a.stack_size = c->stack_size;
+	a.stack_size = afork__stack_avail(c);
 	a.release_word = (uint64_t)(uintptr_t)&c->release;
 	a.sigmask = (uint64_t)(uintptr_t)&c->child_mask;
 	a.sigmask_size = AFORK_KSIGSET_SIZE;
@@ -63,7 +115,7 @@ int afork__syscall_start(struct afork_child *c, int flags,
 		c->child_mask = afork__current_mask();
 
 	args[0] = (long)&a;
-	args[1] = sizeof(a);
+	args[1] = (long)size;
 	r = afork__tramp(__NR_afork, args, afork__child_entry, c);
 	if (r < 0)
 		return (int)r;

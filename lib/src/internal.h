@@ -73,6 +73,11 @@ struct afork_child {
 	 */
 	int child_fd[2];
 	unsigned char release_fd_deferred;	/* close when recycled */
+	/*
+	 * Bytes at the top of the stack area that hold the child's copy of
+	 * the caller's TLS (tls.c), 0 if the child shares the caller's.
+	 */
+	size_t tls_size;
 };
 
 enum { VF_QUEUED = 0, VF_STARTED = 1, VF_FAILED = 2 };
@@ -118,6 +123,25 @@ static inline void *afork__stack_base(struct afork_child *c)
 	return (char *)c - c->stack_size;
 }
 
+/* The child's stack proper: below its TLS copy, if it has one. */
+static inline void *afork__stack_top(struct afork_child *c)
+{
+	return (char *)c - c->tls_size;
+}
+
+static inline size_t afork__stack_avail(struct afork_child *c)
+{
+	return c->stack_size - c->tls_size;
+}
+
+/*
+ * tls.c: the child's copy of the caller's static TLS and TCB.
+ * afork__tls_prepare() returns the child's thread pointer and sets
+ * c->tls_size, or returns 0: then the child shares the caller's TLS.
+ */
+int afork__tls_supported(void);
+uintptr_t afork__tls_prepare(struct afork_child *c);
+
 /* child.c: the child's C entry, called by the trampoline. */
 int afork__child_entry(void *c);
 void afork__sigreset_all(void);
@@ -129,6 +153,7 @@ void afork__switch_stack(void *ctx, int (*fn)(void *), void *stack_top);
 
 /* be_syscall.c, be_clone.c, be_vfork.c: start the prepared child. */
 int afork__syscall_probe(void);
+int afork__syscall_settls(void);		/* after a successful probe */
 int afork__syscall_start(struct afork_child *c, int flags, unsigned int options);
 int afork__clone3_probe(void);
 int afork__clone_start(struct afork_child *c, int flags, unsigned int options,

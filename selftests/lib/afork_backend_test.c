@@ -5,6 +5,7 @@
  * (faked here with a seccomp filter that traps number 600) for it.
  */
 #include <stddef.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
@@ -93,9 +94,23 @@ enum fake {
 	FAKE_QUERY_KEPT,	/* returns 56, leaves AFORK_QUERY set */
 	FAKE_ENOSYS,		/* -ENOSYS */
 	FAKE_GOOD,		/* what the real system call does */
+	FAKE_V0,		/* as FAKE_GOOD, and records a real call */
+	FAKE_V1,		/* a kernel with the 72-byte struct, no AFORK_SETTLS */
+	FAKE_V1_SETTLS,		/* a kernel with the 72-byte struct and AFORK_SETTLS */
 };
 
+#ifndef AFORK_SETTLS
+#define AFORK_SETTLS 0x00000008ULL	/* the series' second version */
+#endif
+
 static volatile int fake_mode;
+
+/*
+ * What a call that is not a query passed (the fake fails it with ENOMEM):
+ * size, flags, and the 64-bit word at offset 56 (tls) if size > 56.
+ */
+static volatile long fake_size;
+static volatile uint64_t fake_flags, fake_tls;
 
 static void on_sigsys(int sig, siginfo_t *si, void *ucv)
 {
@@ -125,6 +140,20 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
 	case FAKE_GOOD:
 		a->flags = AFORK_FLAGS_ALL;
 		ret = 56;
+		break;
+	case FAKE_V0:
+	case FAKE_V1:
+	case FAKE_V1_SETTLS:
+		if (!(a->flags & AFORK_QUERY)) {
+			fake_size = (long)uc->uc_mcontext.gregs[REG_RSI];
+			fake_flags = a->flags;
+			fake_tls = fake_size > 56 ? ((uint64_t *)a)[7] : 0;
+			ret = -ENOMEM;
+			break;
+		}
+		a->flags = AFORK_FLAGS_ALL |
+			   (fake_mode == FAKE_V1_SETTLS ? AFORK_SETTLS : 0);
+		ret = fake_mode == FAKE_V0 ? 56 : 72;
 		break;
 	}
 	uc->uc_mcontext.gregs[REG_RAX] = ret;
@@ -186,6 +215,86 @@ TEST(probe_not_fooled)
 	EXPECT_EQ(0, probe_against(FAKE_EXTRA_WRITE));
 	EXPECT_EQ(0, probe_against(FAKE_QUERY_KEPT));
 	EXPECT_EQ(0, probe_against(FAKE_ENOSYS));
+}
+
+/*
+ * What the syscall backend passed for one afork() against a fake kernel
+ * (fresh process): 0 if the call went as expected, with *size, *flags,
+ * *tls_ok (tls pointed at a TCB that points at itself, with this
+ * process's canary) filled in.
+ */
+struct v1_call {
+	long size;
+	uint64_t flags;
+	int tls_ok;
+	int tls_private;
+};
+
+static int call_against(int mode, struct v1_call *out)
+{
+	struct v1_call *r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pid_t pid;
+	int st, ret = -1;
+
+	if (r == MAP_FAILED)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		unsigned long canary;
+
+		fake_mode = mode;
+		if (trap_600())
+			_exit(2);
+		setenv("AFORK_BACKEND", "syscall", 1);
+		if (afork_backend() != AFORK_BACKEND_SYSCALL)
+			_exit(3);
+		r->tls_private = afork_tls_private();
+		if (afork(child_return, NULL) != -1 || errno != ENOMEM)
+			_exit(4);
+		r->size = fake_size;
+		r->flags = fake_flags;
+		__asm__("movq %%fs:0x28, %0" : "=r"(canary));
+		r->tls_ok = fake_tls &&
+			    *(uint64_t *)(uintptr_t)fake_tls == fake_tls &&
+			    ((uint64_t *)(uintptr_t)fake_tls)[2] == fake_tls &&
+			    ((uint64_t *)(uintptr_t)fake_tls)[5] == canary;
+		_exit(0);
+	}
+	if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st))
+		ret = WEXITSTATUS(st);
+	*out = *r;
+	munmap(r, sizeof(*r));
+	return ret;
+}
+
+/*
+ * The syscall backend passes the 72-byte struct with AFORK_SETTLS and the
+ * child's thread pointer only to a kernel that reported both.
+ */
+TEST(syscall_settls_only_when_reported)
+{
+	struct v1_call c;
+	int r = call_against(FAKE_V1_SETTLS, &c);
+
+	if (r == 2)
+		SKIP(return, "seccomp filters not available");
+	ASSERT_EQ(0, r);
+	EXPECT_EQ(1, c.tls_private);
+	EXPECT_EQ(72, c.size);
+	EXPECT_TRUE(c.flags & AFORK_SETTLS);
+	EXPECT_TRUE(c.tls_ok);
+
+	ASSERT_EQ(0, call_against(FAKE_V1, &c));
+	EXPECT_EQ(0, c.tls_private);
+	EXPECT_EQ(56, c.size);
+	EXPECT_FALSE(c.flags & AFORK_SETTLS);
+
+	/* A kernel of the first version: size 56, shared TLS. */
+	ASSERT_EQ(0, call_against(FAKE_V0, &c));
+	EXPECT_EQ(0, c.tls_private);
+	EXPECT_EQ(56, c.size);
+	EXPECT_FALSE(c.flags & AFORK_SETTLS);
 }
 
 TEST_HARNESS_MAIN

@@ -22,7 +22,30 @@
  *
  *	Used by the child of vfork(): moves to @stack_top, calls fn(ctx) and
  *	exits the process with its return value.  Never returns.
+ *
+ * Control-flow enforcement (CET).  Built with -fcf-protection, the
+ * compiler defines __CET__ (bit 0: indirect branch tracking, bit 1: shadow
+ * stack) and marks every C object with a GNU property note; the linker
+ * keeps IBT and SHSTK for the library only if every object has it, so this
+ * file adds its own note with the same bits, and endbr64 where an indirect
+ * branch may land: both entry points (their addresses are not taken today,
+ * but a call through a pointer or a PLT must not fault).  No other
+ * instruction here is the target of an indirect branch: the child resumes
+ * after the system call, and fn is C code with its own endbr64.
+ *
+ * The shadow stack.  A clone or afork child that shares the memory
+ * without CLONE_VFORK gets a new, empty shadow stack from the kernel, and
+ * the vfork child runs on its suspended parent's: in both, the child only
+ * calls down from here and leaves by exit_group, never returning across
+ * the switch of stacks, so its shadow stack never has to match a frame
+ * of the parent's.  The parent's side returns normally.
  */
+
+#ifdef __CET__
+#define ENDBR	endbr64
+#else
+#define ENDBR
+#endif
 
 	.text
 
@@ -32,6 +55,7 @@
 	.p2align 4
 afork__tramp:
 	.cfi_startproc
+	ENDBR
 	pushq	%r12
 	.cfi_adjust_cfa_offset 8
 	.cfi_rel_offset %r12, 0
@@ -77,6 +101,7 @@ afork__tramp:
 	.p2align 4
 afork__switch_stack:
 	.cfi_startproc
+	ENDBR
 	.cfi_undefined %rip
 	movq	%rdx, %rsp
 	andq	$-16, %rsp
@@ -90,3 +115,20 @@ afork__switch_stack:
 	.size	afork__switch_stack, .-afork__switch_stack
 
 	.section .note.GNU-stack, "", @progbits
+
+#ifdef __CET__
+/*
+ * NT_GNU_PROPERTY_TYPE_0 with GNU_PROPERTY_X86_FEATURE_1_AND: the features
+ * this object supports, bit 0 IBT and bit 1 SHSTK, as in __CET__.
+ */
+	.section .note.gnu.property, "a"
+	.p2align 3
+	.long	4			/* name size: "GNU" */
+	.long	16			/* descriptor size */
+	.long	5			/* NT_GNU_PROPERTY_TYPE_0 */
+	.asciz	"GNU"
+	.long	0xc0000002		/* GNU_PROPERTY_X86_FEATURE_1_AND */
+	.long	4			/* property size */
+	.long	(__CET__) & 3		/* IBT, SHSTK */
+	.p2align 3			/* pad the descriptor to 8 bytes */
+#endif
