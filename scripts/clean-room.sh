@@ -184,6 +184,9 @@ else
 	tar -xf "$tarball" -C "$root"
 fi
 exec 9>&-
+# mktemp made the folder 0700 (and the tarball keeps that): as the root of
+# a system it must be 0755, or no other user can reach any file in it.
+chmod 0755 "$root"
 say "root ready in $(( $(now) - start )) s: $root"
 
 # --- 2. access to the archive, and the README's prerequisites --------------------
