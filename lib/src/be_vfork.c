@@ -16,14 +16,17 @@
  * every signal and vforks; the child publishes its pid in vf_state, wakes
  * the caller, moves to the job's stack, resets its caught handlers, installs
  * the caller's mask and runs the job.  When vfork() returns in the worker
- * the child has exec'd or exited: the worker signals the release fd,
- * clears and wakes the release word, and runs the callback of an
+ * the child has exec'd or exited: the worker clears and wakes the release
+ * word, then signals the release fd (the kernel's order: whoever polls the
+ * fd finds the word clear), through a reference of its own, since the
+ * caller may have closed the handle's by then; and runs the callback of an
  * afork_emulated() job.
  *
  * The child runs with the worker's TLS, not the caller's.  It is the
  * child of the worker thread (PR_SET_PDEATHSIG fires when that worker
  * exits).  AFORK_NOSIGCHLD and AFORK_WAITPID cannot be honoured: vfork()
- * children always signal SIGCHLD and are visible to wait(-1).
+ * children always signal SIGCHLD and are visible to wait(-1), so asking for
+ * them fails with ENOTSUP rather than being ignored.
  */
 #include <errno.h>
 #include <limits.h>
@@ -78,14 +81,18 @@ static void run_job(struct afork_child *c)
 {
 	uint64_t all = ~0ull, old = 0;
 	void (*cb)(pid_t, void *);
+	void (*cb1)(pid_t);
 	uint64_t one = 1;
 	void *arg;
 	pid_t pid;
-	int err = 0;
+	int err = 0, efd;
 
 	sys_sigprocmask(SIG_SETMASK, &all, &old);
 	pid = vfork();
 	if (pid == 0) {
+		/* The worker's reference is the worker's, not the child's. */
+		if (c->vf_efd >= 0)
+			sys_close(c->vf_efd);
 		c->vf_pid = (pid_t)sys_getpid();
 		afork__store(&c->vf_state, VF_STARTED);
 		sys_futex_wake(&c->vf_state, INT_MAX);
@@ -99,12 +106,19 @@ static void run_job(struct afork_child *c)
 	sys_sigprocmask(SIG_SETMASK, &old, NULL);
 
 	cb = c->vf_cb;
+	cb1 = c->vf_cb1;
 	arg = c->arg;
+	efd = c->vf_efd;
 	if (pid < 0) {
-		if (cb) {
+		if (efd >= 0)
+			sys_close(efd);
+		if (cb || cb1) {
 			/* afork_emulated(): nobody waits, the pool collects. */
 			afork__store(&c->release, 0);
-			cb(-err, arg);
+			if (cb)
+				cb(-err, arg);
+			else if (cb1)
+				cb1(-err);
 		} else {
 			c->vf_err = err;
 			afork__store(&c->vf_state, VF_FAILED);
@@ -118,13 +132,21 @@ static void run_job(struct afork_child *c)
 		afork__store(&c->vf_state, VF_STARTED);
 		sys_futex_wake(&c->vf_state, INT_MAX);
 	}
-	if (c->release_fd >= 0)
-		sys_write(c->release_fd, &one, sizeof(one));
-	/* Last touch of the record: the pool may reuse it from here on. */
+	/*
+	 * Last touch of the record: the pool may reuse it from here on.  The
+	 * word goes first, as the kernel's order is (a poller woken by the
+	 * fd finds it released), then the fd through our own reference.
+	 */
 	afork__store(&c->release, 0);
 	sys_futex_wake(&c->release, INT_MAX);
+	if (efd >= 0) {
+		sys_write(efd, &one, sizeof(one));
+		sys_close(efd);
+	}
 	if (cb)
 		cb(pid, arg);
+	else if (cb1)
+		cb1(pid);
 }
 
 static void *worker(void *unused)
@@ -243,7 +265,8 @@ int afork__vfork_start(struct afork_child *c, int flags, unsigned int options)
 	uint32_t s;
 	int r;
 
-	(void)flags;	/* cannot be honoured, see above */
+	if (flags)
+		return -ENOTSUP;	/* cannot be honoured, see above */
 	c->backend = AFORK_BACKEND_VFORK;
 	if (!(options & AFORK_OPT_SIGMASK))
 		c->child_mask = afork__current_mask();
@@ -254,6 +277,11 @@ int afork__vfork_start(struct afork_child *c, int flags, unsigned int options)
 		c->release_fd = r;
 		c->child_fd[0] = r;
 		c->release_events = POLLIN;
+		/* The worker's own reference: the caller may close theirs. */
+		r = (int)sys_fcntl(c->release_fd, F_DUPFD_CLOEXEC, 0);
+		if (r < 0)
+			goto fail;
+		c->vf_efd = r;
 	}
 	c->vf_hold = !!(options & AFORK_OPT_PIDFD);
 	r = afork__vfork_submit(c);
@@ -262,6 +290,7 @@ int afork__vfork_start(struct afork_child *c, int flags, unsigned int options)
 	while ((s = afork__load(&c->vf_state)) == VF_QUEUED)
 		sys_futex_wait(&c->vf_state, VF_QUEUED, NULL);
 	if (s == VF_FAILED) {
+		c->vf_efd = -1;		/* the worker closed it */
 		r = -c->vf_err;
 		goto fail;
 	}
@@ -275,6 +304,9 @@ int afork__vfork_start(struct afork_child *c, int flags, unsigned int options)
 	}
 	return 0;
 fail:
+	if (c->vf_efd >= 0)
+		sys_close(c->vf_efd);
+	c->vf_efd = -1;
 	if (c->release_fd >= 0)
 		sys_close(c->release_fd);
 	c->release_fd = -1;
