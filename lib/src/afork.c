@@ -423,11 +423,13 @@ AFORK_API pid_t afork_wait(struct afork_child *c, int *status, int options)
 		*status = st;
 	/*
 	 * Reaped implies released, but the vfork worker clears the release
-	 * word only when it runs again after the child's exit: wait for it
-	 * so that afork_released() and the pool agree with the caller.
+	 * word only when it runs again after the child's exit: wait until it
+	 * is done with the record (and its eventfd), so that
+	 * afork_released(), the pool and the fd table agree with the caller.
 	 */
 	if (c->backend == AFORK_BACKEND_VFORK)
-		afork_wait_release(c, -1);
+		while (!afork__load(&c->vf_done))
+			sys_futex_wait(&c->vf_done, 0, NULL);
 	return (pid_t)r;
 }
 

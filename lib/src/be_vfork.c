@@ -13,9 +13,13 @@
  *
  * Hand-off: the caller queues the job (its struct afork_child) and, for a
  * pid-returning afork, waits on the futex word vf_state.  The worker blocks
- * every signal and vforks; the child publishes its pid in vf_state, wakes
- * the caller, moves to the job's stack, resets its caught handlers, installs
- * the caller's mask and runs the job.  When vfork() returns in the worker
+ * every signal and vforks, as clone(CLONE_VM|CLONE_VFORK) onto the job's
+ * stack, with CLONE_PIDFD when the caller asked for a pidfd (the kernel
+ * stores it before the child runs, so nobody waits for anybody: a child
+ * held back until the caller had opened a pidfd hung under gdb, which
+ * stops the caller until the vfork is done); the child publishes its pid
+ * in vf_state, wakes the caller, resets its caught handlers, installs the
+ * caller's mask and runs the job.  When the clone returns in the worker
  * the child has exec'd or exited: the worker clears and wakes the release
  * word, then signals the release fd (the kernel's order: whoever polls the
  * fd finds the word clear), through a reference of its own, since the
@@ -31,11 +35,16 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
+
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
 
 #define VF_MAX_WORKERS 256
 #define VF_IDLE_SEC 2
@@ -77,6 +86,53 @@ void afork__atfork_vfork(int phase)
 	}
 }
 
+/* The worker will not touch the record again. */
+static void worker_done(struct afork_child *c)
+{
+	afork__store(&c->vf_done, 1);
+	sys_futex_wake(&c->vf_done, INT_MAX);
+}
+
+/*
+ * The child: tell the caller its pid, then run the job.  On the job's own
+ * stack from the start, the worker's TLS (the worker is suspended).
+ */
+static int vf_child(void *p)
+{
+	struct afork_child *c = p;
+
+	/* The worker's reference is the worker's, not the child's. */
+	if (c->vf_efd >= 0)
+		sys_close(c->vf_efd);
+	c->vf_pid = (pid_t)sys_getpid();
+	afork__store(&c->vf_state, VF_STARTED);
+	sys_futex_wake(&c->vf_state, INT_MAX);
+	return afork__child_entry(c);
+}
+
+/* vfork(), spelled clone(CLONE_VM|CLONE_VFORK), onto the job's stack. */
+static long vf_clone(struct afork_child *c)
+{
+	long args[6] = { 0 };
+	long r;
+
+	args[0] = CLONE_VM | CLONE_VFORK | SIGCHLD;
+	args[1] = (long)c;			/* stack top: the record */
+	if (c->vf_pidfd) {
+		args[0] |= CLONE_PIDFD;
+		args[2] = (long)&c->pidfd;	/* CLONE_PIDFD's slot */
+	}
+	r = afork__tramp(__NR_clone, args, vf_child, c);
+	if (r == -EINVAL && c->vf_pidfd) {
+		/* Before Linux 5.2: no CLONE_PIDFD, no pidfd. */
+		args[0] &= ~(long)CLONE_PIDFD;
+		args[2] = 0;
+		c->pidfd = -1;
+		r = afork__tramp(__NR_clone, args, vf_child, c);
+	}
+	return r;
+}
+
 static void run_job(struct afork_child *c)
 {
 	uint64_t all = ~0ull, old = 0;
@@ -85,24 +141,14 @@ static void run_job(struct afork_child *c)
 	uint64_t one = 1;
 	void *arg;
 	pid_t pid;
+	long r;
 	int err = 0, efd;
 
 	sys_sigprocmask(SIG_SETMASK, &all, &old);
-	pid = vfork();
-	if (pid == 0) {
-		/* The worker's reference is the worker's, not the child's. */
-		if (c->vf_efd >= 0)
-			sys_close(c->vf_efd);
-		c->vf_pid = (pid_t)sys_getpid();
-		afork__store(&c->vf_state, VF_STARTED);
-		sys_futex_wake(&c->vf_state, INT_MAX);
-		/* Stay alive until the caller has its pidfd. */
-		while (afork__load(&c->vf_hold))
-			sys_futex_wait(&c->vf_hold, 1, NULL);
-		afork__switch_stack(c, afork__child_entry, c);
-	}
-	if (pid < 0)
-		err = errno;
+	r = vf_clone(c);
+	pid = r < 0 ? -1 : (pid_t)r;
+	if (r < 0)
+		err = (int)-r;
 	sys_sigprocmask(SIG_SETMASK, &old, NULL);
 
 	cb = c->vf_cb;
@@ -114,6 +160,7 @@ static void run_job(struct afork_child *c)
 			sys_close(efd);
 		if (cb || cb1) {
 			/* afork_emulated(): nobody waits, the pool collects. */
+			worker_done(c);
 			afork__store(&c->release, 0);
 			if (cb)
 				cb(-err, arg);
@@ -133,9 +180,10 @@ static void run_job(struct afork_child *c)
 		sys_futex_wake(&c->vf_state, INT_MAX);
 	}
 	/*
-	 * Last touch of the record: the pool may reuse it from here on.  The
-	 * word goes first, as the kernel's order is (a poller woken by the
-	 * fd finds it released), then the fd through our own reference.
+	 * The word goes first, as in the kernel (a poller woken by the fd
+	 * finds it released), then the fd through our own reference (the
+	 * caller may have closed theirs).  vf_done is the last touch of the
+	 * record: the pool may reuse it from there on.
 	 */
 	afork__store(&c->release, 0);
 	sys_futex_wake(&c->release, INT_MAX);
@@ -143,6 +191,7 @@ static void run_job(struct afork_child *c)
 		sys_write(efd, &one, sizeof(one));
 		sys_close(efd);
 	}
+	worker_done(c);
 	if (cb)
 		cb(pid, arg);
 	else if (cb1)
@@ -283,7 +332,7 @@ int afork__vfork_start(struct afork_child *c, int flags, unsigned int options)
 			goto fail;
 		c->vf_efd = r;
 	}
-	c->vf_hold = !!(options & AFORK_OPT_PIDFD);
+	c->vf_pidfd = !!(options & AFORK_OPT_PIDFD);
 	r = afork__vfork_submit(c);
 	if (r < 0)
 		goto fail;
@@ -294,14 +343,8 @@ int afork__vfork_start(struct afork_child *c, int flags, unsigned int options)
 		r = -c->vf_err;
 		goto fail;
 	}
+	/* The kernel stored the pidfd (CLONE_PIDFD) before the child ran. */
 	c->pid = c->vf_pid;
-	if (options & AFORK_OPT_PIDFD) {
-		long fd = sys_pidfd_open(c->pid, 0);
-
-		c->pidfd = fd >= 0 ? (int)fd : -1;
-		afork__store(&c->vf_hold, 0);
-		sys_futex_wake(&c->vf_hold, INT_MAX);
-	}
 	return 0;
 fail:
 	if (c->vf_efd >= 0)

@@ -44,7 +44,8 @@ struct afork_child {
 
 	/* vfork backend: hand-off between caller, worker and child. */
 	uint32_t vf_state;		/* VF_*, futex word */
-	uint32_t vf_hold;		/* child waits while 1 (pidfd_open) */
+	uint32_t vf_pidfd;		/* worker: CLONE_PIDFD into pidfd */
+	uint32_t vf_done;		/* worker: done with the record, futex word */
 	pid_t vf_pid;
 	int vf_err;
 	int vf_efd;			/* the worker's own reference to release_fd */
@@ -178,6 +179,16 @@ static inline uint32_t afork__load(const uint32_t *p)
 static inline void afork__store(uint32_t *p, uint32_t v)
 {
 	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+/*
+ * The pool may reuse the record: the child released the memory and, on the
+ * vfork backend, the worker is done with the record and its eventfd.
+ */
+static inline int afork__recyclable(struct afork_child *c)
+{
+	return afork__load(&c->release) == 0 &&
+	       (c->backend != AFORK_BACKEND_VFORK || afork__load(&c->vf_done));
 }
 
 /*

@@ -149,7 +149,7 @@ static void collect(struct afork_child **unmap)
 
 	for (; c; c = next) {
 		next = c->next;
-		if (!c->owned && afork__load(&c->release) == 0) {
+		if (!c->owned && afork__recyclable(c)) {
 			busy_del(c);
 			recycle(c, unmap);
 		}
@@ -265,7 +265,7 @@ void afork__pool_disown(struct afork_child *c)
 
 	pthread_mutex_lock(&pool_lock);
 	c->owned = 0;
-	if (afork__load(&c->release) == 0) {
+	if (afork__recyclable(c)) {
 		busy_del(c);
 		recycle(c, &unmap);
 	}
@@ -297,6 +297,7 @@ void afork__atfork_pool(int phase)
 			if (c->owned) {
 				c->foreign = 1;
 				c->release = 0;
+				c->vf_done = 1;
 			} else {
 				struct afork_child *unmap = NULL;
 
