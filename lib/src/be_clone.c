@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Backends: clone3() and legacy clone() with CLONE_VM and no CLONE_VFORK.
+ * Backends: clone3() and legacy clone() with CLONE_VM and no CLONE_VFORK
+ * (except under a debugger, see tracer.c).
  *
  * Release word: CLONE_CHILD_CLEARTID makes the kernel store 0 and
  * FUTEX_WAKE the word in mm_release(), which runs both when the child's
@@ -92,14 +93,15 @@ int afork__clone3_probe(void)
 	return sys_clone3(NULL, 0) == -EINVAL;
 }
 
-static long do_clone3(struct afork_child *c, int exit_signal, int pidfd)
+static long do_clone3(struct afork_child *c, int exit_signal, int pidfd,
+		      int vfork)
 {
 	struct afork_clone_args ca;
 	long args[6] = { 0 };
 
 	memset(&ca, 0, sizeof(ca));
 	ca.flags = CLONE_VM | CLONE_CLEAR_SIGHAND | CLONE_CHILD_CLEARTID |
-		   CLONE_PARENT_SETTID;
+		   CLONE_PARENT_SETTID | (vfork ? CLONE_VFORK : 0);
 	if (pidfd) {
 		ca.flags |= CLONE_PIDFD;
 		ca.pidfd = (uint64_t)(uintptr_t)&c->pidfd;
@@ -115,7 +117,7 @@ static long do_clone3(struct afork_child *c, int exit_signal, int pidfd)
 }
 
 static long do_clone(struct afork_child *c, int exit_signal, int pidfd,
-		     unsigned int options)
+		     unsigned int options, int vfork)
 {
 	uint64_t all = ~0ull, old = 0;
 	long args[6] = { 0 };
@@ -127,7 +129,7 @@ static long do_clone(struct afork_child *c, int exit_signal, int pidfd,
 	if (!(options & AFORK_OPT_SIGMASK))
 		c->child_mask = old;
 	args[0] = CLONE_VM | CLONE_CHILD_CLEARTID | (exit_signal & 0xff) |
-		  (pidfd ? CLONE_PIDFD : 0);
+		  (pidfd ? CLONE_PIDFD : 0) | (vfork ? CLONE_VFORK : 0);
 	args[1] = (long)c;			/* stack top: the record */
 	args[2] = pidfd ? (long)&c->pidfd : 0;	/* CLONE_PIDFD's slot */
 	args[3] = (long)&c->release;		/* child_tid */
@@ -151,6 +153,11 @@ int afork__clone_start(struct afork_child *c, int flags, unsigned int options,
 								     : SIGCHLD;
 	int pidfd = !!(options & AFORK_OPT_PIDFD);
 	int pipefd[2] = { -1, -1 };
+	/*
+	 * Under a debugger, a vfork it can follow (tracer.c); never for a
+	 * stand-in, which does not exec and would block us until it exits.
+	 */
+	int vfork = !c->proxy && afork__traced();
 	long r;
 
 	pthread_once(&fdwin_once, fdwin_init);
@@ -179,7 +186,7 @@ int afork__clone_start(struct afork_child *c, int flags, unsigned int options,
 			c->set_mask = 1;
 			sys_sigprocmask(SIG_SETMASK, &all, &old);
 		}
-		r = do_clone3(c, exit_signal, pidfd);
+		r = do_clone3(c, exit_signal, pidfd, vfork);
 		if (options & AFORK_OPT_SIGMASK)
 			sys_sigprocmask(SIG_SETMASK, &old, NULL);
 		if ((r == -ENOSYS || r == -EINVAL || r == -EPERM) &&
@@ -190,7 +197,7 @@ int afork__clone_start(struct afork_child *c, int flags, unsigned int options,
 		}
 	}
 	if (legacy)
-		r = do_clone(c, exit_signal, pidfd, options);
+		r = do_clone(c, exit_signal, pidfd, options, vfork);
 
 	if (pipefd[1] >= 0)
 		sys_close(pipefd[1]);

@@ -126,6 +126,9 @@ int afork__backend_get(void);		/* AFORK_BACKEND_* or -errno */
 int afork__clone3_failed(void);		/* switch clone3 -> legacy; 1 if switched */
 void afork__atfork_backend(int phase);
 
+/* tracer.c: 1 if a debugger is attached (TracerPid), else 0. */
+int afork__traced(void);
+
 /* pool.c */
 struct afork_child *afork__pool_get(size_t stack_size, int *err);
 void afork__pool_put(struct afork_child *c);	/* never started a child */
