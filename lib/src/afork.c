@@ -258,10 +258,18 @@ AFORK_API pid_t afork_pid(const struct afork_child *c)
 	if (!c->proxy)
 		return c->pid;
 	/* A stand-in: its child's pid, known as soon as that child runs. */
-	while (!(p = __atomic_load_n(&m->proxy_pid, __ATOMIC_ACQUIRE)) &&
-	       (v = afork__load(&m->release)) != 0)
+	for (;;) {
+		p = __atomic_load_n(&m->proxy_pid, __ATOMIC_ACQUIRE);
+		if (p)
+			break;
+		v = afork__load(&m->release);
+		if (!v) {
+			/* Released: any pid was published before. */
+			p = __atomic_load_n(&m->proxy_pid, __ATOMIC_ACQUIRE);
+			break;
+		}
 		sys_futex_wait(&m->release, v, NULL);
-	p = __atomic_load_n(&m->proxy_pid, __ATOMIC_ACQUIRE);
+	}
 	return p > 0 ? p : c->pid;
 }
 

@@ -120,14 +120,33 @@ TEST_F(seed, emulated_afork_callback)
 	close(p[1]);
 }
 
+/* The child writes one byte to the pipe, then exits with 29. */
+static int child_write_exit(void *p)
+{
+	char b = 1;
+
+	afork_child_write(*(int *)p, &b, 1);
+	return 29;
+}
+
 /* emulated_afork() without a callback still runs the child. */
 TEST_F(seed, emulated_afork_no_callback)
 {
-	int st;
+	struct pollfd pfd;
+	int p[2], st;
 	pid_t pid;
+	char b;
 
-	ASSERT_EQ(0, emulated_afork(child_return, (void *)29L, NULL));
+	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+	ASSERT_EQ(0, emulated_afork(child_write_exit, &p[1], NULL));
+	/* The worker vforks later: the byte says the child exists. */
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	ASSERT_EQ(1, poll(&pfd, 1, 10000));
+	ASSERT_EQ(1, read(p[0], &b, 1));
 	pid = waitpid(-1, &st, __WALL);
+	close(p[0]);
+	close(p[1]);
 	ASSERT_GT(pid, 0);
 	EXPECT_EQ(29, WEXITSTATUS(st));
 }

@@ -8,6 +8,11 @@
  */
 #include <poll.h>
 #include <pthread.h>
+#include <stddef.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -459,6 +464,68 @@ TEST_F(popen, shield_killed_command_dies)
 TEST_F(popen, system_command_sigkilled)
 {
 	EXPECT_EQ(SIGKILL, afork_system("kill -KILL $$"));
+}
+
+/* The preload's popen (afork__popen with POPEN_SYNC, in libafork.a). */
+FILE *afork__popen(const char *command, const char *mode, int how, int *err);
+#define POPEN_SYNC 0x1
+
+/*
+ * In this (test) process, make clone() with CLONE_VFORK, which only the
+ * shield uses here, fail with @ret (SECCOMP_RET_ERRNO | e, or
+ * SECCOMP_RET_KILL_PROCESS: the shield dies before the command starts).
+ */
+static int filter_vfork_clone(unsigned int ret)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_VFORK, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, ret),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+/* The shield cannot start the command: the preload's popen fails with it. */
+TEST_F(popen, sync_start_failure_reported)
+{
+	FILE *f;
+	int err = 0;
+
+	if (self->id != AFORK_BACKEND_CLONE3 && self->id != AFORK_BACKEND_CLONE)
+		SKIP(return, "no shield on the %s backend", afork_backend_name(self->id));
+	ASSERT_EQ(0, filter_vfork_clone(SECCOMP_RET_ERRNO | EAGAIN));
+	f = afork__popen("true", "r", POPEN_SYNC, &err);
+	EXPECT_EQ(NULL, f);
+	EXPECT_EQ(EAGAIN, err);
+	if (f)
+		afork_pclose(f);
+}
+
+/* The shield dies before the command starts: the preload's popen fails, no hang. */
+TEST_F_TIMEOUT(popen, sync_shield_killed_early, 60)
+{
+	FILE *f;
+	int err = 0;
+
+	if (self->id != AFORK_BACKEND_CLONE3 && self->id != AFORK_BACKEND_CLONE)
+		SKIP(return, "no shield on the %s backend", afork_backend_name(self->id));
+	ASSERT_EQ(0, filter_vfork_clone(SECCOMP_RET_KILL_PROCESS));
+	f = afork__popen("true", "r", POPEN_SYNC, &err);
+	EXPECT_EQ(NULL, f);
+	EXPECT_NE(0, err);
+	if (f)
+		afork_pclose(f);
 }
 
 SPAWN_MAIN()
