@@ -268,31 +268,60 @@ TEST_F(popen, system_sigint_discarded)
 	signal(SIGQUIT, SIG_DFL);
 }
 
+static int int_pipe[2] = { -1, -1 };
+
+static void count_int_pipe(int sig)
+{
+	char b = 1;
+
+	(void)sig;
+	ints++;
+	if (write(int_pipe[1], &b, 1) != 1)
+		abort();
+}
+
+/* Tell the test it runs with SIGINT unblocked, then wait for the handler. */
 static void *idle_thread(void *p)
 {
-	(void)p;
-	while (!ints)
-		usleep(1000);
+	sigset_t s;
+	char b = 0;
+
+	sigemptyset(&s);
+	sigaddset(&s, SIGINT);
+	pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+	if (write(*(int *)p, &b, 1) != 1)
+		return (void *)1L;
+	while (read(int_pipe[0], &b, 1) < 0 && errno == EINTR)
+		;
 	return NULL;
 }
 
 /* ...but another thread that takes SIGINT still gets it (documented). */
 TEST_F(popen, system_sigint_other_thread)
 {
-	char cmd[64];
+	char cmd[64], b;
+	int started[2];
 	pthread_t t;
-	int i;
+	void *r;
 
-	signal(SIGINT, count_int);
+	ASSERT_EQ(0, pipe2(int_pipe, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(started, O_CLOEXEC));
+	signal(SIGINT, count_int_pipe);
 	ints = 0;
-	ASSERT_EQ(0, pthread_create(&t, NULL, idle_thread, NULL));
+	ASSERT_EQ(0, pthread_create(&t, NULL, idle_thread, &started[1]));
+	/* The thread has SIGINT unblocked before the signal is sent. */
+	ASSERT_EQ(1, read(started[0], &b, 1));
 	snprintf(cmd, sizeof(cmd), "kill -INT %d", (int)getpid());
 	EXPECT_EQ(0, afork_system(cmd));
-	for (i = 0; i < 5000 && !ints; i++)
-		usleep(1000);
+	/* A lost signal leaves the thread waiting: the harness's timeout. */
+	ASSERT_EQ(0, pthread_join(t, &r));
+	EXPECT_EQ(NULL, r);
 	EXPECT_EQ(1, ints);
-	pthread_join(t, NULL);
 	signal(SIGINT, SIG_DFL);
+	close(int_pipe[0]);
+	close(int_pipe[1]);
+	close(started[0]);
+	close(started[1]);
 }
 
 /* The shell gets the caller's mask and dispositions from before the call. */
