@@ -33,7 +33,7 @@ extern "C" {
 
 /* The version of this header; afork_version() gives the library's. */
 #define AFORK_VERSION_MAJOR 0
-#define AFORK_VERSION_MINOR 1
+#define AFORK_VERSION_MINOR 2
 #define AFORK_VERSION_PATCH 0
 
 /*
@@ -63,7 +63,8 @@ extern "C" {
  * fresh stack; fn's return value is its exit status.  Returns the child's
  * pid, or -1 with errno set (EINVAL: fn is NULL or flags unknown; EAGAIN,
  * ENOMEM: the kernel's or the stack pool's limits; ENOSYS: the backend
- * forced by AFORK_BACKEND is not available).  The child is reaped like one
+ * forced by AFORK_BACKEND is not available; ENOTSUP: flags on the vfork
+ * backend, which cannot honour them).  The child is reaped like one
  * from fork(): waitpid(pid, &status, __WALL) works on every backend.
  */
 pid_t afork(int (*fn)(void *), void *arg);
@@ -80,6 +81,18 @@ pid_t aforkx(int flags, int (*fn)(void *), void *arg);
  */
 int afork_emulated(int (*fn)(void *), void *arg,
 		   void (*cb)(pid_t pid, void *arg));
+
+/*
+ * The seed's spellings, on the same vfork worker pool (any backend, any
+ * kernel); available since libafork 0.2.  emulated_afork() is
+ * afork_emulated() with the seed's callback, which gets the pid (or
+ * -errno) alone.  avfork() is the pid-returning variant: it returns once
+ * a worker has vforked, with the child's pid (-1 and errno as afork()),
+ * and the child is reaped like one from afork().
+ */
+int emulated_afork(int (*start_routine)(void *), void *arg,
+		   void (*cb)(pid_t));
+pid_t avfork(int (*start_routine)(void *), void *arg);
 
 /* ------------------------------------------------------------------ */
 /* The extended interface: a handle per child                          */
@@ -136,9 +149,12 @@ int afork_start_ctx(struct afork_child **childp,
 pid_t afork_pid(const struct afork_child *child);
 
 /*
- * The child's pidfd (O_CLOEXEC, owned by the handle), or -1 when none was
- * asked for or the kernel cannot give one.  afork_take_pidfd() hands it
- * over to the caller, who then closes it; the handle forgets it.
+ * The child's pidfd (O_CLOEXEC, owned by the handle and only lent: do
+ * not close it), or -1 when none was asked for or the kernel cannot give
+ * one.  afork_take_pidfd() hands it over to the caller, who then closes
+ * it; the handle forgets it (-1 and ENOENT if there is none).  Should the
+ * caller close a lent fd anyway, the handle notices that the number now
+ * names another file and leaves that file alone.
  */
 int afork_pidfd(const struct afork_child *child);
 int afork_take_pidfd(struct afork_child *child);

@@ -183,7 +183,11 @@ FILE *afork_popen(const char *command, const char *mode);
  * someone else.
  */
 int afork_pclose(FILE *stream);
-/* The child of a stream from afork_popen() (for its pid, pidfd, release). */
+/*
+ * The child of a stream from afork_popen() (for its pid, pidfd, release).
+ * On the clone backends it stands for the command, whose shield it is:
+ * afork_pid() is the command's pid and afork_wait() its status.
+ */
 struct afork_child *afork_popen_child(FILE *stream);
 
 /*

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -48,11 +49,42 @@ static int copy_opts(struct afork_opts *dst, const struct afork_opts *src)
 	return 0;
 }
 
+/* Remember which open files the handle's fds are (see internal.h). */
+static void note_fd(struct afork_child *c, int i, int fd)
+{
+	struct stat st;
+
+	c->fd_dev[i] = c->fd_ino[i] = 0;
+	if (fd >= 0 && fstat(fd, &st) == 0) {
+		c->fd_dev[i] = (uint64_t)st.st_dev;
+		c->fd_ino[i] = (uint64_t)st.st_ino;
+	}
+}
+
+/* fd is still the file the handle got for slot i. */
+static int fd_still_ours(const struct afork_child *c, int i, int fd)
+{
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st))
+		return 0;
+	return (uint64_t)st.st_dev == c->fd_dev[i] &&
+	       (uint64_t)st.st_ino == c->fd_ino[i];
+}
+
+/* How start() runs the child. */
+enum start_how {
+	START_BACKEND,		/* the process's backend */
+	START_EMULATED,		/* queued on the vfork pool, callback */
+	START_VFORK,		/* on the vfork pool, pid-returning: avfork() */
+};
+
 static int start(struct afork_child **childp, const struct afork_opts *uopts,
 		 int (*fn)(void *), int (*fn_ctx)(struct afork_ctx *, void *),
-		 void *arg, void (*cb)(pid_t, void *), int emulated,
+		 void *arg, void (*cb)(pid_t, void *), enum start_how how,
 		 int (*prep)(struct afork_child *, void *), void *prep_arg)
 {
+	int emulated = how == START_EMULATED;
 	struct afork_opts opts;
 	struct afork_child *c;
 	size_t stack_size = 0;
@@ -70,9 +102,13 @@ static int start(struct afork_child **childp, const struct afork_opts *uopts,
 		if (!stack_size)
 			return -EINVAL;
 	}
-	backend = emulated ? AFORK_BACKEND_VFORK : afork__backend_get();
+	backend = how == START_BACKEND ? afork__backend_get()
+				       : AFORK_BACKEND_VFORK;
 	if (backend < 0)
 		return backend;
+	/* vfork() children always signal and wait(-1) always sees them. */
+	if (backend == AFORK_BACKEND_VFORK && opts.flags)
+		return -ENOTSUP;
 	if (!opts.stack_size)
 		stack_size = afork__pool_default_stack();
 
@@ -116,6 +152,8 @@ static int start(struct afork_child **childp, const struct afork_opts *uopts,
 		afork__pool_put(c);
 		return r;
 	}
+	note_fd(c, 0, c->pidfd);
+	note_fd(c, 1, c->release_fd);
 	if (childp) {
 		*childp = c;
 		return 0;
@@ -127,7 +165,7 @@ static int start(struct afork_child **childp, const struct afork_opts *uopts,
 
 AFORK_API pid_t afork(int (*fn)(void *), void *arg)
 {
-	int r = start(NULL, NULL, fn, NULL, arg, NULL, 0, NULL, NULL);
+	int r = start(NULL, NULL, fn, NULL, arg, NULL, START_BACKEND, NULL, NULL);
 
 	return r < 0 ? fail(-r) : r;
 }
@@ -139,16 +177,40 @@ AFORK_API pid_t aforkx(int flags, int (*fn)(void *), void *arg)
 
 	afork_opts_init(&opts);
 	opts.flags = flags;
-	r = start(NULL, &opts, fn, NULL, arg, NULL, 0, NULL, NULL);
+	r = start(NULL, &opts, fn, NULL, arg, NULL, START_BACKEND, NULL, NULL);
 	return r < 0 ? fail(-r) : r;
 }
 
 AFORK_API int afork_emulated(int (*fn)(void *), void *arg,
 			     void (*cb)(pid_t pid, void *arg))
 {
-	int r = start(NULL, NULL, fn, NULL, arg, cb, 1, NULL, NULL);
+	int r = start(NULL, NULL, fn, NULL, arg, cb, START_EMULATED, NULL, NULL);
 
 	return r < 0 ? fail(-r) : 0;
+}
+
+/* The seed's spelling: its callback gets the pid (or -errno) alone. */
+static int seed_prep(struct afork_child *c, void *cb)
+{
+	c->vf_cb1 = (void (*)(pid_t))cb;
+	return 0;
+}
+
+AFORK_API int emulated_afork(int (*start_routine)(void *), void *arg,
+			     void (*cb)(pid_t))
+{
+	int r = start(NULL, NULL, start_routine, NULL, arg, NULL,
+		      START_EMULATED, cb ? seed_prep : NULL, (void *)cb);
+
+	return r < 0 ? fail(-r) : 0;
+}
+
+AFORK_API pid_t avfork(int (*start_routine)(void *), void *arg)
+{
+	int r = start(NULL, NULL, start_routine, NULL, arg, NULL, START_VFORK,
+		      NULL, NULL);
+
+	return r < 0 ? fail(-r) : r;
 }
 
 AFORK_API int afork_start(struct afork_child **childp,
@@ -159,7 +221,7 @@ AFORK_API int afork_start(struct afork_child **childp,
 
 	if (!childp || !fn)
 		return fail(EINVAL);
-	r = start(childp, opts, fn, NULL, arg, NULL, 0, NULL, NULL);
+	r = start(childp, opts, fn, NULL, arg, NULL, START_BACKEND, NULL, NULL);
 	return r < 0 ? fail(-r) : 0;
 }
 
@@ -171,7 +233,7 @@ AFORK_API int afork_start_ctx(struct afork_child **childp,
 
 	if (!childp || !fn)
 		return fail(EINVAL);
-	r = start(childp, opts, NULL, fn, arg, NULL, 0, NULL, NULL);
+	r = start(childp, opts, NULL, fn, arg, NULL, START_BACKEND, NULL, NULL);
 	return r < 0 ? fail(-r) : 0;
 }
 
@@ -181,12 +243,34 @@ int afork__start_prepared(struct afork_child **childp,
 			  int (*prep)(struct afork_child *, void *),
 			  void *prep_arg)
 {
-	return start(childp, opts, NULL, fn, arg, NULL, 0, prep, prep_arg);
+	return start(childp, opts, NULL, fn, arg, NULL, START_BACKEND, prep,
+		     prep_arg);
 }
 
 AFORK_API pid_t afork_pid(const struct afork_child *c)
 {
-	return c ? c->pid : fail(EINVAL);
+	struct afork_child *m = (struct afork_child *)c;
+	uint32_t v;
+	pid_t p;
+
+	if (!c)
+		return fail(EINVAL);
+	if (!c->proxy)
+		return c->pid;
+	/* A stand-in: its child's pid, known as soon as that child runs. */
+	for (;;) {
+		p = __atomic_load_n(&m->proxy_pid, __ATOMIC_ACQUIRE);
+		if (p)
+			break;
+		v = afork__load(&m->release);
+		if (!v) {
+			/* Released: any pid was published before. */
+			p = __atomic_load_n(&m->proxy_pid, __ATOMIC_ACQUIRE);
+			break;
+		}
+		sys_futex_wait(&m->release, v, NULL);
+	}
+	return p > 0 ? p : c->pid;
 }
 
 AFORK_API int afork_pidfd(const struct afork_child *c)
@@ -202,7 +286,7 @@ AFORK_API int afork_take_pidfd(struct afork_child *c)
 		return fail(EINVAL);
 	fd = c->pidfd;
 	if (fd < 0)
-		return -1;
+		return fail(ENOENT);	/* none asked for, or already taken */
 	if (fd == c->release_fd) {
 		/* The pidfd is also the release fd: the handle keeps its own. */
 		fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
@@ -319,7 +403,8 @@ AFORK_API pid_t afork_wait(struct afork_child *c, int *status, int options)
 		return fail(EINVAL);
 	if (c->reaped || c->foreign)
 		return fail(ECHILD);
-	if (c->pidfd >= 0) {
+	/* A pidfd the caller closed (or one reusing its number) is no use. */
+	if (c->pidfd >= 0 && fd_still_ours(c, 0, c->pidfd)) {
 		siginfo_t si;
 
 		memset(&si, 0, sizeof(si));
@@ -339,15 +424,20 @@ AFORK_API pid_t afork_wait(struct afork_child *c, int *status, int options)
 	if (r == 0)
 		return 0;
 	c->reaped = 1;
+	/* A stand-in reports its child's status, if it lived to see it. */
+	if (c->proxy && afork__load(&c->proxy_done))
+		st = c->proxy_status;
 	if (status)
 		*status = st;
 	/*
 	 * Reaped implies released, but the vfork worker clears the release
-	 * word only when it runs again after the child's exit: wait for it
-	 * so that afork_released() and the pool agree with the caller.
+	 * word only when it runs again after the child's exit: wait until it
+	 * is done with the record (and its eventfd), so that
+	 * afork_released(), the pool and the fd table agree with the caller.
 	 */
 	if (c->backend == AFORK_BACKEND_VFORK)
-		afork_wait_release(c, -1);
+		while (!afork__load(&c->vf_done))
+			sys_futex_wait(&c->vf_done, 0, NULL);
 	return (pid_t)r;
 }
 
@@ -355,19 +445,18 @@ AFORK_API void afork_free(struct afork_child *c)
 {
 	if (!c)
 		return;
-	if (c->pidfd >= 0 && c->pidfd != c->release_fd)
+	/*
+	 * Both fds are lent to the caller: close them only if they are
+	 * still ours, not an fd that took the number of one the caller
+	 * closed.  (The vfork worker has its own reference to the eventfd.)
+	 */
+	if (c->pidfd >= 0 && c->pidfd != c->release_fd &&
+	    fd_still_ours(c, 0, c->pidfd))
 		sys_close(c->pidfd);
 	c->pidfd = -1;
-	if (c->release_fd >= 0) {
-		/* The vfork worker writes to its eventfd until release. */
-		if (c->backend == AFORK_BACKEND_VFORK &&
-		    afork__load(&c->release) != 0)
-			c->release_fd_deferred = 1;
-		else {
-			sys_close(c->release_fd);
-			c->release_fd = -1;
-		}
-	}
+	if (c->release_fd >= 0 && fd_still_ours(c, 1, c->release_fd))
+		sys_close(c->release_fd);
+	c->release_fd = -1;
 	afork__pool_disown(c);
 }
 

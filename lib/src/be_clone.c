@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Backends: clone3() and legacy clone() with CLONE_VM and no CLONE_VFORK.
+ * Backends: clone3() and legacy clone() with CLONE_VM and no CLONE_VFORK
+ * (except under a debugger, see tracer.c).
  *
  * Release word: CLONE_CHILD_CLEARTID makes the kernel store 0 and
  * FUTEX_WAKE the word in mm_release(), which runs both when the child's
@@ -97,14 +98,14 @@ int afork__clone3_probe(void)
 }
 
 static long do_clone3(struct afork_child *c, int exit_signal, int pidfd,
-		      uintptr_t tls)
+		      uintptr_t tls, int vfork)
 {
 	struct afork_clone_args ca;
 	long args[6] = { 0 };
 
 	memset(&ca, 0, sizeof(ca));
 	ca.flags = CLONE_VM | CLONE_CLEAR_SIGHAND | CLONE_CHILD_CLEARTID |
-		   CLONE_PARENT_SETTID;
+		   CLONE_PARENT_SETTID | (vfork ? CLONE_VFORK : 0);
 	if (tls) {
 		ca.flags |= CLONE_SETTLS;
 		ca.tls = tls;
@@ -124,7 +125,7 @@ static long do_clone3(struct afork_child *c, int exit_signal, int pidfd,
 }
 
 static long do_clone(struct afork_child *c, int exit_signal, int pidfd,
-		     unsigned int options, uintptr_t tls)
+		     unsigned int options, uintptr_t tls, int vfork)
 {
 	uint64_t all = ~0ull, old = 0;
 	long args[6] = { 0 };
@@ -136,7 +137,8 @@ static long do_clone(struct afork_child *c, int exit_signal, int pidfd,
 	if (!(options & AFORK_OPT_SIGMASK))
 		c->child_mask = old;
 	args[0] = CLONE_VM | CLONE_CHILD_CLEARTID | (exit_signal & 0xff) |
-		  (pidfd ? CLONE_PIDFD : 0) | (tls ? CLONE_SETTLS : 0);
+		  (pidfd ? CLONE_PIDFD : 0) | (tls ? CLONE_SETTLS : 0) |
+		  (vfork ? CLONE_VFORK : 0);
 	args[1] = (long)afork__stack_top(c);
 	args[2] = pidfd ? (long)&c->pidfd : 0;	/* CLONE_PIDFD's slot */
 	args[3] = (long)&c->release;		/* child_tid */
@@ -161,6 +163,11 @@ int afork__clone_start(struct afork_child *c, int flags, unsigned int options,
 	int pidfd = !!(options & AFORK_OPT_PIDFD);
 	int pipefd[2] = { -1, -1 };
 	uintptr_t tls = afork__tls_prepare(c);
+	/*
+	 * Under a debugger, a vfork it can follow (tracer.c); never for a
+	 * stand-in, which does not exec and would block us until it exits.
+	 */
+	int vfork = !c->proxy && afork__traced();
 	long r;
 
 	pthread_once(&fdwin_once, fdwin_init);
@@ -189,7 +196,7 @@ int afork__clone_start(struct afork_child *c, int flags, unsigned int options,
 			c->set_mask = 1;
 			sys_sigprocmask(SIG_SETMASK, &all, &old);
 		}
-		r = do_clone3(c, exit_signal, pidfd, tls);
+		r = do_clone3(c, exit_signal, pidfd, tls, vfork);
 		if (options & AFORK_OPT_SIGMASK)
 			sys_sigprocmask(SIG_SETMASK, &old, NULL);
 		if ((r == -ENOSYS || r == -EINVAL || r == -EPERM) &&
@@ -200,7 +207,7 @@ int afork__clone_start(struct afork_child *c, int flags, unsigned int options,
 		}
 	}
 	if (legacy)
-		r = do_clone(c, exit_signal, pidfd, options, tls);
+		r = do_clone(c, exit_signal, pidfd, options, tls, vfork);
 
 	if (pipefd[1] >= 0)
 		sys_close(pipefd[1]);

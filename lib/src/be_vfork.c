@@ -13,26 +13,38 @@
  *
  * Hand-off: the caller queues the job (its struct afork_child) and, for a
  * pid-returning afork, waits on the futex word vf_state.  The worker blocks
- * every signal and vforks; the child publishes its pid in vf_state, wakes
- * the caller, moves to the job's stack, resets its caught handlers, installs
- * the caller's mask and runs the job.  When vfork() returns in the worker
- * the child has exec'd or exited: the worker signals the release fd,
- * clears and wakes the release word, and runs the callback of an
+ * every signal and vforks, as clone(CLONE_VM|CLONE_VFORK) onto the job's
+ * stack, with CLONE_PIDFD when the caller asked for a pidfd (the kernel
+ * stores it before the child runs, so nobody waits for anybody: a child
+ * held back until the caller had opened a pidfd hung under gdb, which
+ * stops the caller until the vfork is done); the child publishes its pid
+ * in vf_state, wakes the caller, resets its caught handlers, installs the
+ * caller's mask and runs the job.  When the clone returns in the worker
+ * the child has exec'd or exited: the worker clears and wakes the release
+ * word, then signals the release fd (the kernel's order: whoever polls the
+ * fd finds the word clear), through a reference of its own, since the
+ * caller may have closed the handle's by then; and runs the callback of an
  * afork_emulated() job.
  *
  * The child runs with the worker's TLS, not the caller's.  It is the
  * child of the worker thread (PR_SET_PDEATHSIG fires when that worker
  * exits).  AFORK_NOSIGCHLD and AFORK_WAITPID cannot be honoured: vfork()
- * children always signal SIGCHLD and are visible to wait(-1).
+ * children always signal SIGCHLD and are visible to wait(-1), so asking for
+ * them fails with ENOTSUP rather than being ignored.
  */
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
+
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
 
 #define VF_MAX_WORKERS 256
 #define VF_IDLE_SEC 2
@@ -74,37 +86,86 @@ void afork__atfork_vfork(int phase)
 	}
 }
 
+/* The worker will not touch the record again. */
+static void worker_done(struct afork_child *c)
+{
+	afork__store(&c->vf_done, 1);
+	sys_futex_wake(&c->vf_done, INT_MAX);
+}
+
+/*
+ * The child: tell the caller its pid, then run the job.  On the job's own
+ * stack from the start, the worker's TLS (the worker is suspended).
+ */
+static int vf_child(void *p)
+{
+	struct afork_child *c = p;
+
+	/* The worker's reference is the worker's, not the child's. */
+	if (c->vf_efd >= 0)
+		sys_close(c->vf_efd);
+	c->vf_pid = (pid_t)sys_getpid();
+	afork__store(&c->vf_state, VF_STARTED);
+	sys_futex_wake(&c->vf_state, INT_MAX);
+	return afork__child_entry(c);
+}
+
+/* vfork(), spelled clone(CLONE_VM|CLONE_VFORK), onto the job's stack. */
+static long vf_clone(struct afork_child *c)
+{
+	long args[6] = { 0 };
+	long r;
+
+	args[0] = CLONE_VM | CLONE_VFORK | SIGCHLD;
+	args[1] = (long)c;			/* stack top: the record */
+	if (c->vf_pidfd) {
+		args[0] |= CLONE_PIDFD;
+		args[2] = (long)&c->pidfd;	/* CLONE_PIDFD's slot */
+	}
+	r = afork__tramp(__NR_clone, args, vf_child, c);
+	if (r == -EINVAL && c->vf_pidfd) {
+		/* Before Linux 5.2: no CLONE_PIDFD, no pidfd. */
+		args[0] &= ~(long)CLONE_PIDFD;
+		args[2] = 0;
+		c->pidfd = -1;
+		r = afork__tramp(__NR_clone, args, vf_child, c);
+	}
+	return r;
+}
+
 static void run_job(struct afork_child *c)
 {
 	uint64_t all = ~0ull, old = 0;
 	void (*cb)(pid_t, void *);
+	void (*cb1)(pid_t);
 	uint64_t one = 1;
 	void *arg;
 	pid_t pid;
-	int err = 0;
+	long r;
+	int err = 0, efd;
 
 	sys_sigprocmask(SIG_SETMASK, &all, &old);
-	pid = vfork();
-	if (pid == 0) {
-		c->vf_pid = (pid_t)sys_getpid();
-		afork__store(&c->vf_state, VF_STARTED);
-		sys_futex_wake(&c->vf_state, INT_MAX);
-		/* Stay alive until the caller has its pidfd. */
-		while (afork__load(&c->vf_hold))
-			sys_futex_wait(&c->vf_hold, 1, NULL);
-		afork__switch_stack(c, afork__child_entry, c);
-	}
-	if (pid < 0)
-		err = errno;
+	r = vf_clone(c);
+	pid = r < 0 ? -1 : (pid_t)r;
+	if (r < 0)
+		err = (int)-r;
 	sys_sigprocmask(SIG_SETMASK, &old, NULL);
 
 	cb = c->vf_cb;
+	cb1 = c->vf_cb1;
 	arg = c->arg;
+	efd = c->vf_efd;
 	if (pid < 0) {
-		if (cb) {
+		if (efd >= 0)
+			sys_close(efd);
+		if (cb || cb1) {
 			/* afork_emulated(): nobody waits, the pool collects. */
+			worker_done(c);
 			afork__store(&c->release, 0);
-			cb(-err, arg);
+			if (cb)
+				cb(-err, arg);
+			else if (cb1)
+				cb1(-err);
 		} else {
 			c->vf_err = err;
 			afork__store(&c->vf_state, VF_FAILED);
@@ -118,13 +179,23 @@ static void run_job(struct afork_child *c)
 		afork__store(&c->vf_state, VF_STARTED);
 		sys_futex_wake(&c->vf_state, INT_MAX);
 	}
-	if (c->release_fd >= 0)
-		sys_write(c->release_fd, &one, sizeof(one));
-	/* Last touch of the record: the pool may reuse it from here on. */
+	/*
+	 * The word goes first, as in the kernel (a poller woken by the fd
+	 * finds it released), then the fd through our own reference (the
+	 * caller may have closed theirs).  vf_done is the last touch of the
+	 * record: the pool may reuse it from there on.
+	 */
 	afork__store(&c->release, 0);
 	sys_futex_wake(&c->release, INT_MAX);
+	if (efd >= 0) {
+		sys_write(efd, &one, sizeof(one));
+		sys_close(efd);
+	}
+	worker_done(c);
 	if (cb)
 		cb(pid, arg);
+	else if (cb1)
+		cb1(pid);
 }
 
 static void *worker(void *unused)
@@ -243,7 +314,8 @@ int afork__vfork_start(struct afork_child *c, int flags, unsigned int options)
 	uint32_t s;
 	int r;
 
-	(void)flags;	/* cannot be honoured, see above */
+	if (flags)
+		return -ENOTSUP;	/* cannot be honoured, see above */
 	c->backend = AFORK_BACKEND_VFORK;
 	if (!(options & AFORK_OPT_SIGMASK))
 		c->child_mask = afork__current_mask();
@@ -254,27 +326,30 @@ int afork__vfork_start(struct afork_child *c, int flags, unsigned int options)
 		c->release_fd = r;
 		c->child_fd[0] = r;
 		c->release_events = POLLIN;
+		/* The worker's own reference: the caller may close theirs. */
+		r = (int)sys_fcntl(c->release_fd, F_DUPFD_CLOEXEC, 0);
+		if (r < 0)
+			goto fail;
+		c->vf_efd = r;
 	}
-	c->vf_hold = !!(options & AFORK_OPT_PIDFD);
+	c->vf_pidfd = !!(options & AFORK_OPT_PIDFD);
 	r = afork__vfork_submit(c);
 	if (r < 0)
 		goto fail;
 	while ((s = afork__load(&c->vf_state)) == VF_QUEUED)
 		sys_futex_wait(&c->vf_state, VF_QUEUED, NULL);
 	if (s == VF_FAILED) {
+		c->vf_efd = -1;		/* the worker closed it */
 		r = -c->vf_err;
 		goto fail;
 	}
+	/* The kernel stored the pidfd (CLONE_PIDFD) before the child ran. */
 	c->pid = c->vf_pid;
-	if (options & AFORK_OPT_PIDFD) {
-		long fd = sys_pidfd_open(c->pid, 0);
-
-		c->pidfd = fd >= 0 ? (int)fd : -1;
-		afork__store(&c->vf_hold, 0);
-		sys_futex_wake(&c->vf_hold, INT_MAX);
-	}
 	return 0;
 fail:
+	if (c->vf_efd >= 0)
+		sys_close(c->vf_efd);
+	c->vf_efd = -1;
 	if (c->release_fd >= 0)
 		sys_close(c->release_fd);
 	c->release_fd = -1;

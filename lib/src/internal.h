@@ -9,6 +9,7 @@
 #define AFORK_INTERNAL_H
 
 #include <afork.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 
@@ -43,10 +44,13 @@ struct afork_child {
 
 	/* vfork backend: hand-off between caller, worker and child. */
 	uint32_t vf_state;		/* VF_*, futex word */
-	uint32_t vf_hold;		/* child waits while 1 (pidfd_open) */
+	uint32_t vf_pidfd;		/* worker: CLONE_PIDFD into pidfd */
+	uint32_t vf_done;		/* worker: done with the record, futex word */
 	pid_t vf_pid;
 	int vf_err;
+	int vf_efd;			/* the worker's own reference to release_fd */
 	void (*vf_cb)(pid_t, void *);
+	void (*vf_cb1)(pid_t);		/* emulated_afork(): the seed's callback */
 	struct afork_child *vf_next;
 
 	/* Parent side only. */
@@ -64,6 +68,12 @@ struct afork_child {
 	int release_fd;			/* see afork_release_pollfd() */
 	short release_events;
 	/*
+	 * st_dev and st_ino of pidfd and release_fd when the child started:
+	 * both are lent to the caller, and one the caller closed may have
+	 * been reused by the time the handle closes it (afork_free()).
+	 */
+	uint64_t fd_dev[2], fd_ino[2];
+	/*
 	 * The library's own fds that the child inherits, -1 if none: set
 	 * before the child starts, so that code in the child can tell them
 	 * from the caller's.  child_fd[0] is of no use to the child (clone:
@@ -72,12 +82,24 @@ struct afork_child {
 	 * open until exec or the release fd reports release too early.
 	 */
 	int child_fd[2];
-	unsigned char release_fd_deferred;	/* close when recycled */
 	/*
 	 * Bytes at the top of the stack area that hold the child's copy of
 	 * the caller's TLS (tls.c), 0 if the child shares the caller's.
 	 */
 	size_t tls_size;
+
+	/*
+	 * A stand-in child (the shield of popen and system, spawn_int.h)
+	 * runs the process the handle is for as a child of its own and
+	 * reports for it: afork_pid() gives proxy_pid once known (-1: it
+	 * could not start), afork_wait() proxy_status once proxy_done.
+	 * Written in the children before release; each step nudges the
+	 * release word (afork__release_nudge()).
+	 */
+	unsigned char proxy;
+	pid_t proxy_pid;
+	int proxy_status;
+	uint32_t proxy_done;
 };
 
 enum { VF_QUEUED = 0, VF_STARTED = 1, VF_FAILED = 2 };
@@ -108,6 +130,9 @@ int afork__start_prepared(struct afork_child **childp,
 int afork__backend_get(void);		/* AFORK_BACKEND_* or -errno */
 int afork__clone3_failed(void);		/* switch clone3 -> legacy; 1 if switched */
 void afork__atfork_backend(int phase);
+
+/* tracer.c: 1 if a debugger is attached (TracerPid), else 0. */
+int afork__traced(void);
 
 /* pool.c */
 struct afork_child *afork__pool_get(size_t stack_size, int *err);
@@ -182,6 +207,37 @@ static inline uint32_t afork__load(const uint32_t *p)
 static inline void afork__store(uint32_t *p, uint32_t v)
 {
 	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+/*
+ * The pool may reuse the record: the child released the memory and, on the
+ * vfork backend, the worker is done with the record and its eventfd.
+ */
+static inline int afork__recyclable(struct afork_child *c)
+{
+	return afork__load(&c->release) == 0 &&
+	       (c->backend != AFORK_BACKEND_VFORK || afork__load(&c->vf_done));
+}
+
+/*
+ * Wake the waiters of a child's release word without releasing: change its
+ * non-zero value (the kernel stores 0 only at release, later).  A waiter
+ * that read the old value and then sleeps returns at once, so a state
+ * change published before the nudge is never missed.  Safe in a child.
+ */
+static inline void afork__release_nudge(struct afork_child *c)
+{
+	uint32_t v = afork__load(&c->release), n;
+
+	do {
+		if (v == 0)
+			return;
+		n = v == AFORK_RELEASE_PENDING ? AFORK_RELEASE_PENDING - 1
+					       : AFORK_RELEASE_PENDING;
+	} while (!__atomic_compare_exchange_n(&c->release, &v, n, 0,
+					      __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
+	sys_futex_wake(&c->release, INT_MAX);
 }
 
 #endif /* AFORK_INTERNAL_H */

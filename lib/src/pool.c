@@ -120,10 +120,6 @@ static void busy_del(struct afork_child *c)
  */
 static void recycle(struct afork_child *c, struct afork_child **unmap)
 {
-	if (c->release_fd_deferred && c->release_fd >= 0)
-		sys_close(c->release_fd);
-	c->release_fd = -1;
-	c->release_fd_deferred = 0;
 	if (n_free < max_free && c->stack_size == default_stack) {
 		c->next = free_list;
 		free_list = c;
@@ -153,7 +149,7 @@ static void collect(struct afork_child **unmap)
 
 	for (; c; c = next) {
 		next = c->next;
-		if (!c->owned && afork__load(&c->release) == 0) {
+		if (!c->owned && afork__recyclable(c)) {
 			busy_del(c);
 			recycle(c, unmap);
 		}
@@ -188,6 +184,7 @@ static void prepare(struct afork_child *c)
 	c->pidfd = -1;
 	c->release_fd = -1;
 	c->child_fd[0] = c->child_fd[1] = -1;
+	c->vf_efd = -1;
 	c->owned = 1;
 	c->release = AFORK_RELEASE_PENDING;
 #ifdef AFORK_ASAN
@@ -268,7 +265,7 @@ void afork__pool_disown(struct afork_child *c)
 
 	pthread_mutex_lock(&pool_lock);
 	c->owned = 0;
-	if (afork__load(&c->release) == 0) {
+	if (afork__recyclable(c)) {
 		busy_del(c);
 		recycle(c, &unmap);
 	}
@@ -300,6 +297,7 @@ void afork__atfork_pool(int phase)
 			if (c->owned) {
 				c->foreign = 1;
 				c->release = 0;
+				c->vf_done = 1;
 			} else {
 				struct afork_child *unmap = NULL;
 
@@ -315,6 +313,7 @@ void afork__atfork_pool(int phase)
 AFORK_API int afork_pool_stats(struct afork_pool_stats *st)
 {
 	struct afork_pool_stats s;
+	struct afork_child *unmap = NULL;
 	size_t n;
 
 	if (!st || st->size < offsetof(struct afork_pool_stats, maps)) {
@@ -324,6 +323,8 @@ AFORK_API int afork_pool_stats(struct afork_pool_stats *st)
 	afork__init();
 	memset(&s, 0, sizeof(s));
 	pthread_mutex_lock(&pool_lock);
+	/* Released children nobody holds are not busy: collect them first. */
+	collect(&unmap);
 	s.stack_size = default_stack;
 	s.bytes_mapped = bytes_mapped;
 	s.stacks_total = n_total;
@@ -334,6 +335,7 @@ AFORK_API int afork_pool_stats(struct afork_pool_stats *st)
 	s.maps = n_maps;
 	s.reuses = n_reuses;
 	pthread_mutex_unlock(&pool_lock);
+	unmap_list(unmap);
 	n = st->size < sizeof(s) ? st->size : sizeof(s);
 	s.size = st->size;
 	memcpy(st, &s, n);

@@ -52,8 +52,16 @@ static void atfork_child(void)
 	pthread_mutex_init(&popen_lock, NULL);
 }
 
+/*
+ * Lock order: popen_lock, then the library's locks (the pool, the vfork
+ * queue, clone's fd window), which afork__popen() takes while it holds
+ * popen_lock.  fork() runs prepare handlers in the reverse order of their
+ * registration, so ours must be registered after the library's, whatever
+ * the program called first: afork__init() registers those, once.
+ */
 static void popen_init(void)
 {
+	afork__init();
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 

@@ -128,11 +128,13 @@ static int fill_block(struct afork_child *c, void *p)
 	}
 	b->exec_done = 0;
 	b->chld_ignored = 0;
+	b->shield_pid = 0;
 	b->shield_stack = NULL;
 	if (f->shield) {
 		char *lo = take(&bp, SPAWN_WORK_STACK, 16);
 
 		b->shield_stack = lo + SPAWN_WORK_STACK;
+		c->proxy = 1;	/* afork_pid() and afork_wait(): the command */
 	}
 	return 0;
 }
@@ -163,17 +165,20 @@ int afork__spawn(struct afork_child **childp, struct spawn_req *r)
 	need = measure(r, search, &argc, &envc);
 	if (!need || need + 2 * SPAWN_WORK_STACK > AFORK_STACK_MAX)
 		return -E2BIG;
+	afork_opts_init(&opts);
+	opts.flags = attr->aflags;
 	/* The shield only where the flags would not outlive the exec. */
 	if ((r->how & SPAWN_REQ_SHIELD) &&
 	    (attr->aflags & (int)(AFORK_NOSIGCHLD | AFORK_WAITPID))) {
 		int be = afork__backend_get();
 
 		shield = be == AFORK_BACKEND_CLONE3 || be == AFORK_BACKEND_CLONE;
+		/* vfork cannot keep them at all: an ordinary child there. */
+		if (be == AFORK_BACKEND_VFORK)
+			opts.flags = 0;
 	}
 	if (shield)
 		need += SPAWN_WORK_STACK + 16;
-	afork_opts_init(&opts);
-	opts.flags = attr->aflags;
 	opts.options = attr->options | AFORK_OPT_SIGMASK;
 	sigfillset(&opts.sigmask);	/* until the child's last step */
 	stack = afork__pool_default_stack();
@@ -202,13 +207,24 @@ int afork__spawn_wait_exec(struct afork_child *c, int shielded)
 		afork_wait_release(c, -1);
 		return afork_exec_errno(c);
 	}
-	/* Release is the shield's exit: exec_done says when the exec was. */
-	while (!__atomic_load_n(&b->exec_done, __ATOMIC_ACQUIRE)) {
-		if (afork_released(c) == 1)
-			break;	/* the shield died before saying so */
-		sys_futex_wait(&b->exec_done, 0, NULL);
+	/*
+	 * Release is the shield's exit; exec_done says when the exec was,
+	 * and nudges the release word, so one futex word covers both.
+	 */
+	for (;;) {
+		uint32_t v;
+
+		if (__atomic_load_n(&b->exec_done, __ATOMIC_ACQUIRE))
+			return __atomic_load_n(&c->exec_errno, __ATOMIC_ACQUIRE);
+		v = afork__load(&c->release);
+		if (v == 0)
+			break;
+		sys_futex_wait(&c->release, v, NULL);
 	}
-	return __atomic_load_n(&c->exec_errno, __ATOMIC_ACQUIRE);
+	/* The shield died before saying so: the command did not start. */
+	if (__atomic_load_n(&b->exec_done, __ATOMIC_ACQUIRE))
+		return __atomic_load_n(&c->exec_errno, __ATOMIC_ACQUIRE);
+	return c->exec_errno ? c->exec_errno : ECHILD;
 }
 
 static int spawn(struct afork_child **childp, pid_t *pid, const char *path,

@@ -235,12 +235,20 @@ static AFORK_NORETURN void run_body(struct afork_child *c, struct spawn_block *b
 	fail(ctx, r, AFORK_SPAWN_STEP_EXEC);
 }
 
-/* The shield's child: started by clone(CLONE_VM|CLONE_VFORK) below. */
+/* The shield's child, the command: started by clone(CLONE_VM|CLONE_VFORK). */
 static int shielded_body(void *p)
 {
 	struct afork_child *c = p;
 	struct spawn_block *b = afork__stack_base(c);
 	struct afork_ksigaction ign;
+
+	/* The handle stands for this process from now on. */
+	__atomic_store_n(&c->proxy_pid, (pid_t)sys_getpid(), __ATOMIC_RELEASE);
+	afork__release_nudge(c);
+	/* Never outlive the shield (this task's own attribute, kept by exec). */
+	afork__syscall2(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL);
+	if (afork__syscall0(__NR_getppid) != b->shield_pid)
+		sys_exit_group(127);
 
 	/* The caller's SIGCHLD disposition, which the shield changed. */
 	if (b->chld_ignored) {
@@ -251,24 +259,24 @@ static int shielded_body(void *p)
 	run_body(c, b);
 }
 
-static void exec_done(struct spawn_block *b)
+/* Any failure is recorded before this, and the word nudged after. */
+static void exec_done(struct afork_child *c, struct spawn_block *b)
 {
 	__atomic_store_n(&b->exec_done, 1, __ATOMIC_RELEASE);
-	sys_futex_wake(&b->exec_done, INT_MAX);
+	afork__release_nudge(c);
 }
 
 /*
  * The shield (see spawn_int.h): a child that never execs, so that its
- * exit_signal 0 holds, runs the real child as its own and passes on its
- * exit status.  Every signal stays blocked here; those sent to the shield
- * are forwarded to the real child.
+ * exit_signal 0 holds, runs the command as its own child and passes on
+ * its wait status through the handle.  Every signal stays blocked here;
+ * those sent to the shield are forwarded to the command.
  */
 static AFORK_NORETURN void shield(struct afork_child *c, struct spawn_block *b)
 {
 	static const struct afork_ksigaction dfl;
 	struct afork_ksigaction old;
-	struct { unsigned long cur, max; } nocore = { 0, 0 };
-	uint64_t all = ~0ull, one;
+	uint64_t all = ~0ull;
 	long args[6] = { 0 };
 	long gpid, r;
 	int st = 0, sig;
@@ -276,12 +284,19 @@ static AFORK_NORETURN void shield(struct afork_child *c, struct spawn_block *b)
 	/* An ignored SIGCHLD would let the kernel reap our child. */
 	sys_sigaction(SIGCHLD, &dfl, &old);
 	b->chld_ignored = old.handler == (void *)SIG_IGN;
+	b->shield_pid = (pid_t)sys_getpid();
 	args[0] = CLONE_VM | CLONE_VFORK | SIGCHLD;
 	args[1] = (long)b->shield_stack;
 	gpid = afork__tramp(__NR_clone, args, shielded_body, c);
-	exec_done(b);	/* the child has exec'd or exited */
-	if (gpid < 0)
-		fail((struct afork_ctx *)c, gpid, AFORK_SPAWN_STEP_START);
+	/* Here the command has exec'd or exited (or never started). */
+	if (gpid < 0) {
+		afork_ctx_set_error((struct afork_ctx *)c, (int)-gpid,
+				    AFORK_SPAWN_STEP_START);
+		__atomic_store_n(&c->proxy_pid, -1, __ATOMIC_RELEASE);
+		exec_done(c, b);
+		sys_exit_group(127);
+	}
+	exec_done(c, b);
 	/*
 	 * Never exec'ing, we would hold every fd (a popen pipe's write end:
 	 * the command would never see EOF).  Keep only the release pipe.
@@ -303,17 +318,10 @@ static AFORK_NORETURN void shield(struct afork_child *c, struct spawn_block *b)
 		if (sig > 0 && sig != SIGCHLD)
 			afork__syscall2(__NR_kill, gpid, sig);
 	}
-	if ((st & 0x7f) == 0)				/* exited */
-		sys_exit_group((st >> 8) & 0xff);
-	/* Killed: die of the same signal, without dumping our shared memory. */
-	sig = st & 0x7f;
-	afork__syscall2(__NR_prctl, PR_SET_DUMPABLE, 0);
-	afork__syscall4(__NR_prlimit64, 0, RLIMIT_CORE, (long)&nocore, 0);
-	sys_sigaction(sig, &dfl, NULL);
-	one = 1ull << (sig - 1);
-	afork__syscall2(__NR_kill, afork__syscall0(__NR_getpid), sig);
-	sys_sigprocmask(SIG_UNBLOCK, &one, NULL);
-	sys_exit_group(128 + sig);
+	/* The command's status, for afork_wait(): nothing to re-raise. */
+	c->proxy_status = st;
+	afork__store(&c->proxy_done, 1);
+	sys_exit_group(0);
 }
 
 int afork__spawn_child(struct afork_ctx *ctx, void *arg)

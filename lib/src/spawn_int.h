@@ -87,6 +87,7 @@ struct spawn_block {
 	void *shield_stack;	/* shield: top of the real child's stack */
 	uint32_t exec_done;	/* shield: the real child exec'd or exited */
 	int chld_ignored;	/* shield: the caller ignored SIGCHLD */
+	pid_t shield_pid;	/* shield: its pid, for the real child's check */
 };
 
 /* Stack the child runs on, above the block. */
@@ -105,14 +106,27 @@ struct spawn_block {
  * The shield.  On the clone backends AFORK_NOSIGCHLD and AFORK_WAITPID are
  * exit_signal 0, and execve() resets exit_signal to SIGCHLD (fs/exec.c):
  * an exec'd child is an ordinary child again, seen by wait(-1), reaped by
- * the kernel under SIGCHLD SIG_IGN.  popen and system need their child to
- * stay theirs after the exec, so there the afork child never execs: it
- * starts the real child with clone(CLONE_VM|CLONE_VFORK) on a second stack
- * (above the block), waits for it with every signal blocked, forwards the
- * signals it gets, and exits with its status (or dies of its signal,
- * without a core dump of the shared memory).  wait(-1) and SIGCHLD see
- * only the afork child, which keeps exit_signal 0.  Release then means the
- * shield's exit; exec_done in the block tells the exec instead.
+ * the kernel under SIGCHLD SIG_IGN.  No clone flag keeps a child of ours
+ * out of wait(-1) past its exec, so popen and system run the command as a
+ * grandchild: the afork child (the shield) never execs, starts the command
+ * with clone(CLONE_VM|CLONE_VFORK) on a second stack (above the block),
+ * waits for it with every signal blocked, forwards the signals it gets,
+ * and exits.  wait(-1) and SIGCHLD see only the shield, which keeps
+ * exit_signal 0.  The syscall backend keeps the flags across exec and the
+ * vfork backend cannot have them: neither has a shield.
+ *
+ * The handle stands for the command, not the shield (struct afork_child's
+ * proxy): the command publishes its pid first thing, so afork_pid() is the
+ * command's and a signal sent to it reaches the command; the shield
+ * stores the command's wait status before it exits, so afork_wait() and
+ * pclose report the command's status; the shield itself exits 0 and never
+ * re-raises a signal.  The command asks for SIGKILL when the shield dies
+ * (PR_SET_PDEATHSIG, then checks the shield is still its parent), so it
+ * never outlives its shield.  A start failure is recorded before exec_done
+ * is published; exec_done nudges the release word, so that a wait for the
+ * exec also ends when the shield dies first.  Neither child changes
+ * anything the mm holds (dumpability, for one): they share it with the
+ * caller.  The command's $PPID is the shield, not the caller.
  */
 #define SPAWN_REQ_SHIELD 0x1	/* shield the child on the clone backends */
 

@@ -11,9 +11,12 @@
  * for the calling thread only: it blocks SIGINT, SIGQUIT and SIGCHLD in
  * its own signal mask and, before restoring the mask, discards the SIGINT
  * and SIGQUIT that became pending meanwhile (those it blocked itself, and
- * not pending already on entry).  A single-threaded program sees exactly
- * POSIX's behaviour; in a threaded one, another thread that does not block
- * SIGINT still gets it, as if system() were not running.  The child gets
+ * not pending already on entry), unless another thread leaves them
+ * unblocked: such a thread is the one the kernel gives a process-directed
+ * signal to, and until it runs the signal sits in the process's pending
+ * set, where draining would steal it.  A single-threaded program sees
+ * exactly POSIX's behaviour; in a threaded one, another thread that does
+ * not block SIGINT still gets it, as if system() were not running.  The child gets
  * the caller's mask and dispositions from before the call (caught
  * handlers reset to default by exec, ignored signals stay ignored), as
  * under POSIX.
@@ -23,11 +26,15 @@
  * inside (a count under a lock), and in the child reset to default unless
  * they were ignored before.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "spawn_int.h"
 
@@ -66,6 +73,46 @@ static void restore_process_wide(void)
 		sigaction(SIGQUIT, &saved_quit, NULL);
 	}
 	pthread_mutex_unlock(&sys_lock);
+}
+
+/*
+ * 1 if a thread other than the caller has @sig unblocked.  A signal sent
+ * to the process while the caller blocks it goes to such a thread, but
+ * stays in the process's pending set until that thread runs: draining it
+ * then would steal it from the thread POSIX gives it to.
+ */
+static int other_thread_takes(int sig)
+{
+	unsigned long long blk, bit = 1ULL << (sig - 1);
+	char path[300], line[128];
+	pid_t self = gettid();
+	struct dirent *e;
+	int found = 0;
+	DIR *d;
+
+	d = opendir("/proc/self/task");
+	if (!d)
+		return 0;
+	while (!found && (e = readdir(d))) {
+		FILE *f;
+
+		if (e->d_name[0] == '.' ||
+		    strtol(e->d_name, NULL, 10) == (long)self)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/status", e->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (!strncmp(line, "SigBlk:", 7)) {
+				blk = strtoull(line + 7, NULL, 16);
+				found = !(blk & bit);
+				break;
+			}
+		fclose(f);
+	}
+	closedir(d);
+	return found;
 }
 
 /* Discard pending signals of @set (which must be blocked). */
@@ -148,6 +195,10 @@ int afork__system(const char *command, int how, int *err)
 	} else {
 		int saved = errno;
 
+		if (sigismember(&drop, SIGINT) && other_thread_takes(SIGINT))
+			sigdelset(&drop, SIGINT);
+		if (sigismember(&drop, SIGQUIT) && other_thread_takes(SIGQUIT))
+			sigdelset(&drop, SIGQUIT);
 		drain(&drop);
 		errno = saved;
 	}

@@ -679,17 +679,16 @@ TEST_F(backend, flags_none)
 	EXPECT_EQ(1, r.wait_any);
 }
 
-/* AFORK_NOSIGCHLD: no SIGCHLD (not on vfork); plain waitpid only on syscall/vfork. */
+/* AFORK_NOSIGCHLD: no SIGCHLD; plain waitpid only on syscall. */
 TEST_F(backend, flags_nosigchld)
 {
 	struct flag_result r;
 
+	if (self->id == AFORK_BACKEND_VFORK)
+		SKIP(return, "vfork refuses the flags (flags_refused_vfork)");
 	probe_flags(_metadata, AFORK_NOSIGCHLD, 0, &r);
 	EXPECT_EQ(33, WEXITSTATUS(r.status));
-	if (self->id == AFORK_BACKEND_VFORK) {
-		EXPECT_EQ(1, r.sigchld);
-		EXPECT_EQ(1, r.plain_waitpid);
-	} else if (is_clone(self->id)) {
+	if (is_clone(self->id)) {
 		EXPECT_EQ(0, r.sigchld);
 		/* exit_signal 0 makes it a "clone" child: __WALL needed. */
 		EXPECT_EQ(0, r.plain_waitpid);
@@ -699,11 +698,13 @@ TEST_F(backend, flags_nosigchld)
 	}
 }
 
-/* AFORK_WAITPID: wait(-1) never reaps it (syscall), only with __WALL (clone), always (vfork). */
+/* AFORK_WAITPID: wait(-1) never reaps it (syscall), only with __WALL (clone). */
 TEST_F(backend, flags_waitpid)
 {
 	struct flag_result r;
 
+	if (self->id == AFORK_BACKEND_VFORK)
+		SKIP(return, "vfork refuses the flags (flags_refused_vfork)");
 	probe_flags(_metadata, AFORK_WAITPID, 1, &r);
 	EXPECT_EQ(33, WEXITSTATUS(r.status));
 	switch (self->id) {
@@ -711,10 +712,6 @@ TEST_F(backend, flags_waitpid)
 		EXPECT_EQ(1, r.sigchld);
 		EXPECT_EQ(0, r.wait_any);
 		EXPECT_EQ(0, r.wait_any_wall);
-		break;
-	case AFORK_BACKEND_VFORK:
-		EXPECT_EQ(1, r.sigchld);
-		EXPECT_EQ(1, r.wait_any);
 		break;
 	default:
 		EXPECT_EQ(0, r.sigchld);	/* exit_signal 0 */
@@ -727,7 +724,7 @@ TEST_F(backend, flags_waitpid)
 	EXPECT_EQ(is_clone(self->id) ? 0 : 1, r.plain_waitpid);
 }
 
-/* Under SIGCHLD SIG_IGN a NOSIGCHLD|WAITPID child is still reapable (not on vfork). */
+/* Under SIGCHLD SIG_IGN a NOSIGCHLD|WAITPID child is still reapable. */
 TEST_F(backend, flags_sigchld_ignored)
 {
 	struct afork_child *c;
@@ -736,6 +733,8 @@ TEST_F(backend, flags_sigchld_ignored)
 	int st = 0;
 	pid_t r;
 
+	if (self->id == AFORK_BACKEND_VFORK)
+		SKIP(return, "vfork refuses the flags (flags_refused_vfork)");
 	ASSERT_TRUE(signal(SIGCHLD, SIG_IGN) != SIG_ERR);
 	afork_opts_init(&o);
 	o.flags = AFORK_NOSIGCHLD | AFORK_WAITPID;
@@ -745,14 +744,8 @@ TEST_F(backend, flags_sigchld_ignored)
 	pfd.events = POLLIN;
 	ASSERT_EQ(1, poll(&pfd, 1, 10000));
 	r = afork_wait(c, &st, 0);
-	if (self->id == AFORK_BACKEND_VFORK) {
-		/* Auto-reaped by the kernel: the status is lost. */
-		EXPECT_EQ(-1, r);
-		EXPECT_EQ(ECHILD, errno);
-	} else {
-		EXPECT_EQ(afork_pid(c), r);
-		EXPECT_EQ(21, WEXITSTATUS(st));
-	}
+	EXPECT_EQ(afork_pid(c), r);
+	EXPECT_EQ(21, WEXITSTATUS(st));
 	afork_free(c);
 }
 
@@ -1347,6 +1340,207 @@ TEST_F(backend, emulated_callback)
 		ASSERT_EQ(s.pids[i], waitpid(s.pids[i], &st, __WALL));
 		EXPECT_EQ(50 + i, WEXITSTATUS(st));
 	}
+	close(p[0]);
+	close(p[1]);
+}
+
+/* ---------------------------------------------------------------- */
+/* Issue 13: release order, flags on vfork, lent fds, pool counts     */
+
+/* Children with a release fd; after poll says released, never EBUSY. */
+static int release_order_run(int n)
+{
+	struct afork_child *c;
+	struct afork_opts o;
+	struct pollfd pfd;
+	int i, busy = 0, st;
+
+	afork_opts_init(&o);
+	o.options = AFORK_OPT_RELEASE_FD;
+	for (i = 0; i < n; i++) {
+		if (afork_start(&c, &o, child_return, (void *)0L))
+			return -1;
+		if (afork_release_pollfd(c, &pfd) || poll(&pfd, 1, 10000) != 1)
+			return -1;
+		if (afork_exec_errno(c) == -1 && errno == EBUSY)
+			busy++;
+		if (afork_wait(c, &st, 0) < 0)
+			return -1;
+		afork_free(c);
+	}
+	return busy;
+}
+
+/* The release fd fires only once the release word is clear (2,000 runs). */
+TEST_F_TIMEOUT(backend, release_fd_after_word, 120)
+{
+	EXPECT_EQ(0, release_order_run(2000));
+}
+
+static void *release_order_thread(void *unused)
+{
+	return (void *)(long)release_order_run(250);
+}
+
+/* The same with 8 threads at once. */
+TEST_F_TIMEOUT(backend, release_fd_after_word_threads, 120)
+{
+	pthread_t t[8];
+	void *r;
+	int i, busy = 0;
+
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, release_order_thread, NULL));
+	for (i = 0; i < 8; i++) {
+		ASSERT_EQ(0, pthread_join(t[i], &r));
+		ASSERT_GE((long)r, 0);
+		busy += (int)(long)r;
+	}
+	EXPECT_EQ(0, busy);
+}
+
+/* The vfork backend cannot honour the flags: ENOTSUP, and no child. */
+TEST_F(backend, flags_refused_vfork)
+{
+	struct afork_child *c = NULL;
+	struct afork_opts o;
+
+	if (self->id != AFORK_BACKEND_VFORK)
+		SKIP(return, "%s honours the flags (flags_* tests)", variant->env);
+	errno = 0;
+	EXPECT_EQ(-1, aforkx(AFORK_WAITPID, child_return, NULL));
+	EXPECT_EQ(ENOTSUP, errno);
+	errno = 0;
+	EXPECT_EQ(-1, aforkx(AFORK_NOSIGCHLD, child_return, NULL));
+	EXPECT_EQ(ENOTSUP, errno);
+	afork_opts_init(&o);
+	o.flags = AFORK_NOSIGCHLD | AFORK_WAITPID;
+	o.options = AFORK_OPT_PIDFD | AFORK_OPT_RELEASE_FD;
+	EXPECT_EQ(-1, afork_start(&c, &o, child_return, NULL));
+	EXPECT_EQ(ENOTSUP, errno);
+	EXPECT_EQ(NULL, c);
+	EXPECT_EQ(0, any_child_left());
+}
+
+/* Start a child with a pidfd and a release fd that exits at once. */
+static struct afork_child *start_with_fds(struct __test_metadata *_metadata)
+{
+	struct afork_child *c = NULL;
+	struct afork_opts o;
+
+	afork_opts_init(&o);
+	o.options = AFORK_OPT_PIDFD | AFORK_OPT_RELEASE_FD;
+	EXPECT_EQ(0, afork_start(&c, &o, child_return, (void *)5L));
+	return c;
+}
+
+/* A lent pidfd the caller closed: afork_free leaves its reused number alone. */
+TEST_F(backend, pidfd_lent_closed)
+{
+	struct afork_child *c = start_with_fds(_metadata);
+	int fd, other, st;
+
+	ASSERT_NE(NULL, c);
+	fd = afork_pidfd(c);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, close(fd));
+	other = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(other, 0);
+	if (other != fd) {
+		ASSERT_EQ(fd, dup2(other, fd));
+		close(other);
+	}
+	ASSERT_EQ(afork_pid(c), afork_wait(c, &st, 0));
+	EXPECT_EQ(5, WEXITSTATUS(st));
+	afork_free(c);
+	EXPECT_NE(-1, fcntl(fd, F_GETFD));
+	close(fd);
+}
+
+/* The same for a lent release fd. */
+TEST_F(backend, release_fd_lent_closed)
+{
+	struct afork_child *c = start_with_fds(_metadata);
+	struct pollfd pfd;
+	int other, st;
+
+	ASSERT_NE(NULL, c);
+	ASSERT_EQ(0, afork_release_pollfd(c, &pfd));
+	ASSERT_EQ(0, close(pfd.fd));
+	other = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(other, 0);
+	if (other != pfd.fd) {
+		ASSERT_EQ(pfd.fd, dup2(other, pfd.fd));
+		close(other);
+	}
+	ASSERT_EQ(afork_pid(c), afork_wait(c, &st, 0));
+	afork_free(c);
+	EXPECT_NE(-1, fcntl(pfd.fd, F_GETFD));
+	close(pfd.fd);
+}
+
+/* afork_take_pidfd() without a pidfd: -1 and an errno. */
+TEST_F(backend, take_pidfd_sets_errno)
+{
+	struct afork_child *c;
+	int st;
+
+	ASSERT_EQ(0, afork_start(&c, NULL, child_return, NULL));
+	errno = 0;
+	EXPECT_EQ(-1, afork_take_pidfd(c));
+	EXPECT_EQ(ENOENT, errno);
+	ASSERT_EQ(afork_pid(c), afork_wait(c, &st, 0));
+	afork_free(c);
+}
+
+static int stats_notify = -1;
+
+static void stats_cb(pid_t pid, void *unused)
+{
+	char b = pid > 0 ? 1 : 0;
+
+	if (write(stats_notify, &b, 1) != 1)
+		abort();
+}
+
+/* Released children without a handle are not counted busy. */
+TEST_F(backend, pool_stats_released_not_busy)
+{
+	struct afork_pool_stats st;
+	struct pollfd pfd;
+	pid_t pid[4];
+	int p[2], i, s;
+	char b;
+
+	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+	stats_notify = p[1];
+	for (i = 0; i < 4; i++) {
+		if (self->id == AFORK_BACKEND_VFORK) {
+			/* The callback runs once the worker has released. */
+			ASSERT_EQ(0, afork_emulated(child_return, NULL, stats_cb));
+		} else {
+			/* The kernel clears the word before the exit is seen. */
+			pid[i] = afork(child_return, NULL);
+			ASSERT_GT(pid[i], 0);
+			ASSERT_EQ(pid[i], waitpid(pid[i], &s, __WALL));
+		}
+	}
+	if (self->id == AFORK_BACKEND_VFORK) {
+		pfd.fd = p[0];
+		pfd.events = POLLIN;
+		for (i = 0; i < 4; i++) {
+			ASSERT_EQ(1, poll(&pfd, 1, 10000));
+			ASSERT_EQ(1, read(p[0], &b, 1));
+			ASSERT_EQ(1, b);
+		}
+		while (waitpid(-1, &s, __WALL) > 0)
+			;
+	}
+	memset(&st, 0, sizeof(st));
+	st.size = sizeof(st);
+	ASSERT_EQ(0, afork_pool_stats(&st));
+	EXPECT_EQ(0UL, st.stacks_busy);
+	EXPECT_EQ(st.stacks_total, st.stacks_free + st.stacks_busy);
 	close(p[0]);
 	close(p[1]);
 }

@@ -116,7 +116,8 @@ run "soname libafork.so.1" soname
 
 exports() {
 	bad=$(nm -D --defined-only "$root/usr/lib/libafork.so.1" |
-	      awk '$2 != "A" { print $3 }' | sed 's/@.*//' | grep -v '^afork' || true)
+	      awk '$2 != "A" { print $3 }' | sed 's/@.*//' |
+	      grep -v -e '^afork' -e '^avfork$' -e '^emulated_afork$' || true)
 	[ -z "$bad" ] || { echo "unexpected exports: $bad"; return 1; }
 	# Every exported function is declared in an installed header
 	# (afork.h, or afork_spawn.h for the spawn layer).
@@ -126,9 +127,11 @@ exports() {
 			grep -q "[ *]$s(" ||
 			{ echo "$s not in afork.h or afork_spawn.h"; return 1; }
 	done
-	nm -D --defined-only "$root/usr/lib/libafork.so.1" | grep -q 'afork@@LIBAFORK_0.1'
+	nm -D --defined-only "$root/usr/lib/libafork.so.1" | grep -q ' afork@@LIBAFORK_0.1' &&
+	nm -D --defined-only "$root/usr/lib/libafork.so.1" | grep -q ' avfork@@LIBAFORK_0.2' &&
+	nm -D --defined-only "$root/usr/lib/libafork.so.1" | grep -q ' emulated_afork@@LIBAFORK_0.2'
 }
-run "only the public API is exported, versioned LIBAFORK_0.1" exports
+run "only the public API is exported, versioned LIBAFORK_0.1 and 0.2" exports
 
 manpages() {
 	command -v man >/dev/null || { echo "no man(1) (scripts/install-deps.sh lib installs man-db)"; return 1; }

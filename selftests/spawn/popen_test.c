@@ -6,8 +6,16 @@
  * loop.  Every TEST_F runs once per backend; the vfork backend cannot
  * protect its children (afork(3)) and skips those tests.
  */
+#include <poll.h>
 #include <pthread.h>
+#include <stddef.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "spawn_test_util.h"
 #include "kselftest_harness.h"
@@ -26,6 +34,8 @@ FIXTURE_SETUP(popen)
 
 FIXTURE_TEARDOWN(popen)
 {
+	/* No popen or system may make the caller undumpable (issue 13). */
+	EXPECT_EQ(1, prctl(PR_GET_DUMPABLE));
 	signal(SIGCHLD, SIG_DFL);
 	SPAWN_BACKEND_TEARDOWN();
 }
@@ -136,13 +146,22 @@ TEST_F(popen, earlier_streams_closed)
 }
 
 /* Until the child exits, wait for it without reaping it. */
+/* The command has exited, and so has the shield if there is one. */
 static void wait_exited(struct __test_metadata *_metadata, FILE *f)
 {
-	siginfo_t si;
+	struct afork_child *c = afork_popen_child(f);
+	struct pollfd pfd;
 
-	memset(&si, 0, sizeof(si));
-	ASSERT_EQ(0, waitid(P_PID, afork_pid(afork_popen_child(f)), &si,
-			    WEXITED | WNOWAIT | __WALL));
+	ASSERT_NE(NULL, c);
+	pfd.fd = (int)syscall(SYS_pidfd_open, afork_pid(c), 0);
+	if (pfd.fd >= 0) {
+		pfd.events = POLLIN;
+		ASSERT_EQ(1, poll(&pfd, 1, 30000));
+		close(pfd.fd);
+	} else {
+		ASSERT_EQ(ESRCH, errno);	/* the shield reaped it already */
+	}
+	ASSERT_EQ(0, afork_wait_release(c, 30000));
 }
 
 /* SIGCHLD ignored: the kernel must not reap the child; pclose gets 7. */
@@ -249,31 +268,60 @@ TEST_F(popen, system_sigint_discarded)
 	signal(SIGQUIT, SIG_DFL);
 }
 
+static int int_pipe[2] = { -1, -1 };
+
+static void count_int_pipe(int sig)
+{
+	char b = 1;
+
+	(void)sig;
+	ints++;
+	if (write(int_pipe[1], &b, 1) != 1)
+		abort();
+}
+
+/* Tell the test it runs with SIGINT unblocked, then wait for the handler. */
 static void *idle_thread(void *p)
 {
-	(void)p;
-	while (!ints)
-		usleep(1000);
+	sigset_t s;
+	char b = 0;
+
+	sigemptyset(&s);
+	sigaddset(&s, SIGINT);
+	pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+	if (write(*(int *)p, &b, 1) != 1)
+		return (void *)1L;
+	while (read(int_pipe[0], &b, 1) < 0 && errno == EINTR)
+		;
 	return NULL;
 }
 
 /* ...but another thread that takes SIGINT still gets it (documented). */
 TEST_F(popen, system_sigint_other_thread)
 {
-	char cmd[64];
+	char cmd[64], b;
+	int started[2];
 	pthread_t t;
-	int i;
+	void *r;
 
-	signal(SIGINT, count_int);
+	ASSERT_EQ(0, pipe2(int_pipe, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(started, O_CLOEXEC));
+	signal(SIGINT, count_int_pipe);
 	ints = 0;
-	ASSERT_EQ(0, pthread_create(&t, NULL, idle_thread, NULL));
+	ASSERT_EQ(0, pthread_create(&t, NULL, idle_thread, &started[1]));
+	/* The thread has SIGINT unblocked before the signal is sent. */
+	ASSERT_EQ(1, read(started[0], &b, 1));
 	snprintf(cmd, sizeof(cmd), "kill -INT %d", (int)getpid());
 	EXPECT_EQ(0, afork_system(cmd));
-	for (i = 0; i < 5000 && !ints; i++)
-		usleep(1000);
+	/* A lost signal leaves the thread waiting: the harness's timeout. */
+	ASSERT_EQ(0, pthread_join(t, &r));
+	EXPECT_EQ(NULL, r);
 	EXPECT_EQ(1, ints);
-	pthread_join(t, NULL);
 	signal(SIGINT, SIG_DFL);
+	close(int_pipe[0]);
+	close(int_pipe[1]);
+	close(started[0]);
+	close(started[1]);
 }
 
 /* The shell gets the caller's mask and dispositions from before the call. */
@@ -312,6 +360,201 @@ TEST_F(popen, kill_reaches_command)
 	ASSERT_NE(NULL, c);
 	ASSERT_EQ(0, kill(afork_pid(c), SIGTERM));
 	EXPECT_EQ(SIGTERM, afork_pclose(f));
+}
+
+/* ---------------------------------------------------------------- */
+/* Issue 13: the caller stays dumpable; the handle is the command's   */
+
+/* A popen'd command that exits: the caller stays dumpable. */
+TEST_F(popen, dumpable_after_popen)
+{
+	FILE *f = afork_popen("exit 0", "r");
+
+	ASSERT_NE(NULL, f);
+	EXPECT_EQ(0, afork_pclose(f));
+	EXPECT_EQ(1, prctl(PR_GET_DUMPABLE));
+}
+
+/* A popen'd command killed by a signal (SIGPIPE): still dumpable. */
+TEST_F(popen, dumpable_after_popen_killed)
+{
+	char buf[64];
+	FILE *f = afork_popen("exec yes", "r");
+
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(buf, sizeof(buf), f));
+	EXPECT_EQ(SIGPIPE, afork_pclose(f));
+	EXPECT_EQ(1, prctl(PR_GET_DUMPABLE));
+}
+
+/* A popen whose shell cannot run the command: still dumpable. */
+TEST_F(popen, dumpable_after_popen_missing)
+{
+	FILE *f = afork_popen("exec /nonexistent/command 2>/dev/null", "r");
+
+	ASSERT_NE(NULL, f);
+	EXPECT_EQ(127 << 8, afork_pclose(f));
+	EXPECT_EQ(1, prctl(PR_GET_DUMPABLE));
+}
+
+/* afork_system of a command that exits: still dumpable. */
+TEST_F(popen, dumpable_after_system)
+{
+	EXPECT_EQ(3 << 8, afork_system("exit 3"));
+	EXPECT_EQ(1, prctl(PR_GET_DUMPABLE));
+}
+
+/* afork_system("kill -TERM $$"): the status says so; still dumpable. */
+TEST_F(popen, dumpable_after_system_killed)
+{
+	EXPECT_EQ(SIGTERM, afork_system("kill -TERM $$"));
+	EXPECT_EQ(1, prctl(PR_GET_DUMPABLE));
+}
+
+/* Read "PID [PPID]" that the command printed first. */
+static void read_pids(struct __test_metadata *_metadata, FILE *f,
+		      pid_t *pid, pid_t *ppid)
+{
+	char line[64];
+	long a = 0, b = 0;
+
+	ASSERT_NE(NULL, fgets(line, sizeof(line), f));
+	ASSERT_LE(1, sscanf(line, "%ld %ld", &a, &b));
+	*pid = (pid_t)a;
+	if (ppid)
+		*ppid = (pid_t)b;
+}
+
+/* The command is gone within 10 s (it would otherwise sleep for 1000). */
+static int gone(int pidfd)
+{
+	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+
+	return poll(&pfd, 1, 10000) == 1;
+}
+
+/* The pid popen exposes is the command's own ($$ of its shell). */
+TEST_F(popen, pid_is_command)
+{
+	FILE *f = afork_popen("echo $$", "r");
+	pid_t cmd;
+
+	ASSERT_NE(NULL, f);
+	read_pids(_metadata, f, &cmd, NULL);
+	EXPECT_EQ(cmd, afork_pid(afork_popen_child(f)));
+	EXPECT_EQ(0, afork_pclose(f));
+}
+
+/* SIGKILL to that pid kills the command, and pclose reports 9. */
+TEST_F(popen, sigkill_to_pid_kills_command)
+{
+	FILE *f = afork_popen("echo $$; exec sleep 1000", "r");
+	pid_t cmd;
+	int pidfd;
+
+	ASSERT_NE(NULL, f);
+	read_pids(_metadata, f, &cmd, NULL);
+	pidfd = (int)syscall(SYS_pidfd_open, cmd, 0);
+	ASSERT_GE(pidfd, 0);
+	ASSERT_EQ(0, kill(afork_pid(afork_popen_child(f)), SIGKILL));
+	EXPECT_TRUE(gone(pidfd));
+	EXPECT_EQ(SIGKILL, afork_pclose(f));
+	if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0)
+		TH_LOG("the command outlived pclose");
+	close(pidfd);
+}
+
+/* A shield killed with SIGKILL takes the command with it; pclose returns. */
+TEST_F(popen, shield_killed_command_dies)
+{
+	FILE *f = afork_popen("echo $$ $PPID; exec sleep 1000", "r");
+	pid_t cmd, parent;
+	int pidfd, st;
+
+	ASSERT_NE(NULL, f);
+	read_pids(_metadata, f, &cmd, &parent);
+	pidfd = (int)syscall(SYS_pidfd_open, cmd, 0);
+	ASSERT_GE(pidfd, 0);
+	if (parent == getpid()) {
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		afork_pclose(f);
+		close(pidfd);
+		SKIP(return, "no shield on the %s backend", afork_backend_name(self->id));
+	}
+	ASSERT_EQ(0, kill(parent, SIGKILL));
+	EXPECT_TRUE(gone(pidfd));
+	st = afork_pclose(f);
+	EXPECT_TRUE(WIFSIGNALED(st)) TH_LOG("status %#x", st);
+	syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	close(pidfd);
+}
+
+/* afork_system's command killed by SIGKILL: system reports 9. */
+TEST_F(popen, system_command_sigkilled)
+{
+	EXPECT_EQ(SIGKILL, afork_system("kill -KILL $$"));
+}
+
+/* The preload's popen (afork__popen with POPEN_SYNC, in libafork.a). */
+FILE *afork__popen(const char *command, const char *mode, int how, int *err);
+#define POPEN_SYNC 0x1
+
+/*
+ * In this (test) process, make clone() with CLONE_VFORK, which only the
+ * shield uses here, fail with @ret (SECCOMP_RET_ERRNO | e, or
+ * SECCOMP_RET_KILL_PROCESS: the shield dies before the command starts).
+ */
+static int filter_vfork_clone(unsigned int ret)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_VFORK, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, ret),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+/* The shield cannot start the command: the preload's popen fails with it. */
+TEST_F(popen, sync_start_failure_reported)
+{
+	FILE *f;
+	int err = 0;
+
+	if (self->id != AFORK_BACKEND_CLONE3 && self->id != AFORK_BACKEND_CLONE)
+		SKIP(return, "no shield on the %s backend", afork_backend_name(self->id));
+	ASSERT_EQ(0, filter_vfork_clone(SECCOMP_RET_ERRNO | EAGAIN));
+	f = afork__popen("true", "r", POPEN_SYNC, &err);
+	EXPECT_EQ(NULL, f);
+	EXPECT_EQ(EAGAIN, err);
+	if (f)
+		afork_pclose(f);
+}
+
+/* The shield dies before the command starts: the preload's popen fails, no hang. */
+TEST_F_TIMEOUT(popen, sync_shield_killed_early, 60)
+{
+	FILE *f;
+	int err = 0;
+
+	if (self->id != AFORK_BACKEND_CLONE3 && self->id != AFORK_BACKEND_CLONE)
+		SKIP(return, "no shield on the %s backend", afork_backend_name(self->id));
+	ASSERT_EQ(0, filter_vfork_clone(SECCOMP_RET_KILL_PROCESS));
+	f = afork__popen("true", "r", POPEN_SYNC, &err);
+	EXPECT_EQ(NULL, f);
+	EXPECT_NE(0, err);
+	if (f)
+		afork_pclose(f);
 }
 
 SPAWN_MAIN()

@@ -158,7 +158,7 @@ static void send_sig(struct worker *w, struct job *j)
 static int start_job(struct worker *w, struct job *j)
 {
 	struct afork_opts o;
-	int flags = (int)rng_below(&w->rng, 4), r;
+	int flags = stress_flags((int)rng_below(&w->rng, 4)), r;
 	uint64_t x = rng_below(&w->rng, 100);
 
 	memset(j, 0, sizeof(*j));

@@ -76,7 +76,7 @@ static void middle(int backend, int gate_rd, int report_wr, unsigned long n)
 		struct gate_job *j = &jobs[i];
 		struct afork_child *c = NULL;
 		struct afork_opts o;
-		int flags = (int)rng_below(&r, 4);
+		int flags = stress_flags((int)rng_below(&r, 4));
 		pid_t pid;
 
 		j->fd = backend == AFORK_BACKEND_VFORK && i >= 240 ? -1 : gate_rd;

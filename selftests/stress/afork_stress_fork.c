@@ -62,7 +62,7 @@ static void *afork_loop(void *p)
 		int ex = rng_pct(&t->rng, 20), st, r;
 
 		afork_opts_init(&o);
-		o.flags = (int)rng_below(&t->rng, 4);
+		o.flags = stress_flags((int)rng_below(&t->rng, 4));
 		o.options = (unsigned int)rng_below(&t->rng, 4);
 		if (afork_start(&c, &o, ex ? child_exec : child_exit, (void *)code)) {
 			snprintf(t->why, sizeof(t->why), "afork_start: %s", strerror(errno));

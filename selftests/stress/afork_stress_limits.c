@@ -96,7 +96,7 @@ static int try_one(struct blocker *b, int api)
 		pid = afork(child_block, &b->go);
 		break;
 	case 1:
-		pid = aforkx(AFORK_WAITPID, child_block, &b->go);
+		pid = aforkx(stress_flags(AFORK_WAITPID), child_block, &b->go);
 		break;
 	default:
 		afork_opts_init(&o);

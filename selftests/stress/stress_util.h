@@ -54,6 +54,12 @@
 #define STRESS_ASAN 0
 #endif
 
+/* Flags the backend honours: the vfork backend refuses any (ENOTSUP). */
+static inline int stress_flags(int flags)
+{
+	return afork_backend() == AFORK_BACKEND_VFORK ? 0 : flags;
+}
+
 /* Thread stacks of these tests, told apart from the pool's by size. */
 #define STRESS_THREAD_STACK (1024 * 1024)
 /* libafork's vfork workers (be_vfork.c VF_WORKER_STACK). */

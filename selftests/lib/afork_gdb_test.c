@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Under a debugger: gdb in batch mode runs this program (as the probe,
+ * "--gdb-probe WHAT") with a breakpoint on gdb_marker(), which the probe
+ * calls before each of three children and once at the end: all four hits
+ * must show, and the probe must finish.  WHAT is afork, spawn or popen;
+ * every host backend runs each.  posix_spawn is the control: if gdb cannot
+ * trace here at all, the tests skip and say why.
+ *
+ * The clone backends' children are reported to a tracer as forks, and gdb
+ * removes the breakpoints of a "forked" child from its memory, which is
+ * the parent's; the library detects the tracer and vforks instead (afork(3),
+ * DEBUGGERS).  The vfork backend hung in afork_spawn under gdb when its
+ * child waited for the caller, which gdb keeps stopped until the vfork is
+ * done.  Issue 13, defect 8.
+ */
+#include <poll.h>
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "afork_test_util.h"
+#include <afork_spawn.h>
+#include "kselftest_harness.h"
+
+#define GDB_TIMEOUT_MS 60000
+
+extern char **environ;
+
+/* ---- the probe, run under gdb ---- */
+
+__attribute__((noinline)) void gdb_marker(int i)
+{
+	__asm__ volatile("" : : "r"(i) : "memory");
+}
+
+static char *true_argv[] = { "true", NULL };
+
+static int child_true(void *unused)
+{
+	(void)unused;
+	afork_child_execve("/bin/true", true_argv, environ);
+	return 127;
+}
+
+static int one_child(const char *what)
+{
+	struct afork_child *c;
+	FILE *f;
+	pid_t pid;
+	int st;
+
+	if (!strcmp(what, "afork")) {
+		pid = afork(child_true, NULL);
+		if (pid < 0 || waitpid(pid, &st, __WALL) != pid)
+			return -1;
+	} else if (!strcmp(what, "spawn")) {
+		if (afork_spawn(&c, &pid, "/bin/true", NULL, NULL, true_argv, environ))
+			return -1;
+		if (afork_wait(c, &st, 0) < 0)
+			return -1;
+		afork_free(c);
+	} else if (!strcmp(what, "popen")) {
+		f = afork_popen("true", "r");
+		if (!f)
+			return -1;
+		st = afork_pclose(f);
+	} else {
+		if (posix_spawn(&pid, "/bin/true", NULL, NULL, true_argv, environ) ||
+		    waitpid(pid, &st, 0) != pid)
+			return -1;
+	}
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+static int probe(const char *what)
+{
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		gdb_marker(i);
+		if (one_child(what)) {
+			printf("probe: %s failed\n", what);
+			return 1;
+		}
+	}
+	gdb_marker(99);
+	printf("probe: done\n");
+	return 0;
+}
+
+/* ---- the tests ---- */
+
+struct gdb_run {
+	int hits;	/* "Breakpoint 1, gdb_marker (" seen */
+	int done;	/* the probe said "probe: done" */
+	int timed_out;
+	char out[16384];
+};
+
+static int have_gdb(void)
+{
+	return system("gdb --version >/dev/null 2>&1") == 0;
+}
+
+/* Every process left under us (gdb's inferior, reparented): kill, reap. */
+static void kill_leftovers(void)
+{
+	char path[64], buf[4096], *p, *end;
+	int fd, st;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)gettid());
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[n > 0 ? n : 0] = 0;
+		for (p = buf; *p; p = end) {
+			long pid = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			kill((pid_t)pid, SIGKILL);
+		}
+	}
+	while (waitpid(-1, &st, __WALL | WNOHANG) > 0)
+		;
+}
+
+/* Run gdb on "--gdb-probe what" with the backend forced; bounded. */
+static void run_gdb(const char *backend, const char *what, struct gdb_run *r)
+{
+	char *argv[] = {
+		"gdb", "-nx", "-q", "-batch",
+		"-ex", "set debuginfod enabled off",
+		"-ex", "set pagination off",
+		"-ex", "break gdb_marker",
+		"-ex", "run",
+		"-ex", "continue", "-ex", "continue", "-ex", "continue",
+		"-ex", "continue",
+		"--args", (char *)helper_path(), "--gdb-probe", (char *)what, NULL,
+	};
+	posix_spawn_file_actions_t fa;
+	struct pollfd pfd;
+	size_t got = 0;
+	pid_t gdb;
+	int p[2], st;
+	ssize_t n;
+	struct timespec t0, t1;
+
+	memset(r, 0, sizeof(*r));
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	setenv("AFORK_BACKEND", backend, 1);
+	if (pipe2(p, O_CLOEXEC))
+		return;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 2);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (posix_spawnp(&gdb, "gdb", &fa, NULL, argv, environ)) {
+		posix_spawn_file_actions_destroy(&fa);
+		close(p[0]);
+		close(p[1]);
+		return;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[1]);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	for (;;) {
+		long left;
+
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		left = GDB_TIMEOUT_MS - ((t1.tv_sec - t0.tv_sec) * 1000 +
+					 (t1.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
+			r->timed_out = 1;
+			kill(gdb, SIGKILL);
+			break;
+		}
+		n = read(p[0], r->out + got, sizeof(r->out) - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got == sizeof(r->out) - 1)
+			break;
+	}
+	r->out[got] = 0;
+	close(p[0]);
+	waitpid(gdb, &st, 0);
+	kill_leftovers();
+	for (const char *s = r->out; (s = strstr(s, "Breakpoint 1, gdb_marker (")); s++)
+		r->hits++;
+	r->done = strstr(r->out, "probe: done") != NULL;
+}
+
+FIXTURE(gdb) {
+	int unused;
+};
+
+FIXTURE_VARIANT(gdb) {
+	const char *backend;
+};
+
+FIXTURE_VARIANT_ADD(gdb, clone3) {
+	.backend = "clone3",
+};
+
+FIXTURE_VARIANT_ADD(gdb, clone_legacy) {
+	.backend = "clone-legacy",
+};
+
+FIXTURE_VARIANT_ADD(gdb, vfork) {
+	.backend = "vfork",
+};
+
+FIXTURE_SETUP(gdb)
+{
+	static struct gdb_run control;
+
+	if (!have_gdb())
+		SKIP(return, "gdb is not installed");
+	ASSERT_NE(NULL, helper_path());
+	setenv("AFORK_BACKEND", variant->backend, 1);
+	if (afork_backend() < 0)
+		SKIP(return, "backend %s not available here", variant->backend);
+	run_gdb(variant->backend, "posix_spawn", &control);
+	if (control.hits != 4 || !control.done)
+		SKIP(return, "gdb cannot trace here (posix_spawn control: %d of 4 hits): %.200s",
+		     control.hits, control.out);
+}
+
+FIXTURE_TEARDOWN(gdb)
+{
+}
+
+static void expect_debuggable(struct __test_metadata *_metadata,
+			      const char *backend, const char *what)
+{
+	static struct gdb_run r;
+
+	run_gdb(backend, what, &r);
+	EXPECT_EQ(0, r.timed_out);
+	EXPECT_EQ(4, r.hits);
+	EXPECT_EQ(1, r.done);
+	if (r.timed_out || r.hits != 4 || !r.done)
+		TH_LOG("gdb said: %.2000s", r.out);
+}
+
+/* Breakpoints in the parent keep firing across afork(), and it finishes. */
+TEST_F_TIMEOUT(gdb, afork, 180)
+{
+	expect_debuggable(_metadata, variant->backend, "afork");
+}
+
+/* The same across afork_spawn(). */
+TEST_F_TIMEOUT(gdb, spawn, 180)
+{
+	expect_debuggable(_metadata, variant->backend, "spawn");
+}
+
+/* The same across afork_popen()/afork_pclose(). */
+TEST_F_TIMEOUT(gdb, popen, 180)
+{
+	expect_debuggable(_metadata, variant->backend, "popen");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 2 && !strcmp(argv[1], "--gdb-probe"))
+		return probe(argv[2]);
+	return test_harness_run(argc, argv);
+}
