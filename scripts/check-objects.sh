@@ -88,8 +88,8 @@ elif [ -d "$tmp/hardened/obj" ]; then
 		{ echo "$p" | grep -qw IBT && echo "$p" | grep -qw SHSTK; } ||
 			bad="$bad ${f#"$tmp"/hardened/obj/}"
 	done
-	# Each entry point of the trampoline starts with endbr64.
-	for s in afork__tramp afork__switch_stack; do
+	# The trampoline's entry point starts with endbr64.
+	for s in afork__tramp; do
 		objdump -d --no-show-raw-insn "$tmp"/hardened/obj/arch/*/trampoline.o |
 			awk -v s="<$s>:" '$2 == s { getline; print; exit }' |
 			grep -q endbr64 || bad="$bad $s(no endbr64)"

@@ -117,7 +117,7 @@ static long vf_clone(struct afork_child *c)
 	long r;
 
 	args[0] = CLONE_VM | CLONE_VFORK | SIGCHLD;
-	args[1] = (long)c;			/* stack top: the record */
+	args[1] = (long)afork__stack_top(c);
 	if (c->vf_pidfd) {
 		args[0] |= CLONE_PIDFD;
 		args[2] = (long)&c->pidfd;	/* CLONE_PIDFD's slot */

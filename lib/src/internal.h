@@ -173,8 +173,6 @@ void afork__sigreset_all(void);
 
 /* arch/<arch>/trampoline.S */
 long afork__tramp(long nr, const long args[6], int (*fn)(void *), void *ctx);
-__attribute__((noreturn))
-void afork__switch_stack(void *ctx, int (*fn)(void *), void *stack_top);
 
 /* be_syscall.c, be_clone.c, be_vfork.c: start the prepared child. */
 int afork__syscall_probe(void);

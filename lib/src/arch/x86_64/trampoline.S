@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Child trampolines for libafork on x86-64.
+ * The child trampoline of libafork on x86-64.
  *
  * A child that shares the parent's memory cannot be started from C: it
  * returns from the system call on a different stack, so the compiler's
- * frame is meaningless there.  These two routines keep everything the child
- * needs in registers, start it on its own stack, call the C entry and turn
+ * frame is meaningless there.  This routine keeps everything the child
+ * needs in registers, starts it on its own stack, calls the C entry and turns
  * its return value into an exit status.
  *
  * long afork__tramp(long nr, const long args[6], int (*fn)(void *), void *ctx)
@@ -18,17 +18,12 @@
  *	%r12/%r13 carry fn and ctx across the system call: the kernel copies
  *	them into the child, and the parent restores its own.
  *
- * void afork__switch_stack(void *ctx, int (*fn)(void *), void *stack_top)
- *
- *	Used by the child of vfork(): moves to @stack_top, calls fn(ctx) and
- *	exits the process with its return value.  Never returns.
- *
  * Control-flow enforcement (CET).  Built with -fcf-protection, the
  * compiler defines __CET__ (bit 0: indirect branch tracking, bit 1: shadow
  * stack) and marks every C object with a GNU property note; the linker
  * keeps IBT and SHSTK for the library only if every object has it, so this
  * file adds its own note with the same bits, and endbr64 where an indirect
- * branch may land: both entry points (their addresses are not taken today,
+ * branch may land: its entry point (its address is not taken today,
  * but a call through a pointer or a PLT must not fault).  No other
  * instruction here is the target of an indirect branch: the child resumes
  * after the system call, and fn is C code with its own endbr64.
@@ -94,25 +89,6 @@ afork__tramp:
 	hlt
 	.cfi_endproc
 	.size	afork__tramp, .-afork__tramp
-
-	.globl	afork__switch_stack
-	.hidden	afork__switch_stack
-	.type	afork__switch_stack, @function
-	.p2align 4
-afork__switch_stack:
-	.cfi_startproc
-	ENDBR
-	.cfi_undefined %rip
-	movq	%rdx, %rsp
-	andq	$-16, %rsp
-	xorl	%ebp, %ebp
-	call	*%rsi
-	movl	%eax, %edi
-	movl	$231, %eax		/* exit_group */
-	syscall
-	hlt
-	.cfi_endproc
-	.size	afork__switch_stack, .-afork__switch_stack
 
 	.section .note.GNU-stack, "", @progbits
 
