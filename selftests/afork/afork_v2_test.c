@@ -10,7 +10,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <linux/userfaultfd.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -863,6 +866,80 @@ TEST_F(v2, into_cgroup)
 	EXPECT_EQ(0, rmdir(dir));
 	umount2(root, MNT_DETACH);
 	rmdir(root);
+}
+
+/* §5: release is reported without a release word too. */
+TEST_F(v2, release_without_word)
+{
+	struct afork_args a = args_for(self->stack, 0, NULL, &self->pidfd);
+	pid_t pid = afork_run(&a, sizeof(a), child_wait_then_exit, self->s);
+
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(1, write(self->s->in[1], "", 1));
+	EXPECT_TRUE(pidfd_wait_events(self->pidfd, POLLPRI, -1) & POLLPRI);
+	EXPECT_EQ(0, WEXITSTATUS(reap(pid)));
+}
+
+/*
+ * §5: the release happens once.  After it we recycle the word; the
+ * program the child exec'd execs again and exits, and nothing writes
+ * the word.
+ */
+TEST_F(v2, second_exec_not_released)
+{
+	static const char * const argv[] = {
+		"sh", "-c", "read x; exec /bin/sh -c 'exit 5'", NULL };
+	struct afork_args a = args_for(self->stack, 0, &self->word,
+				       &self->pidfd);
+	pid_t pid;
+
+	self->s->path = "/bin/sh";
+	self->s->argv = (char *const *)argv;
+	ASSERT_EQ(0, dup2(self->s->out[0], 0));
+	pid = afork_run(&a, sizeof(a), child_wait_then_exec, self->s);
+	ASSERT_GT(pid, 0);
+	close(0);
+	ASSERT_EQ(1, write(self->s->in[1], "", 1));
+	ASSERT_TRUE(pidfd_wait_events(self->pidfd, POLLPRI, -1) & POLLPRI);
+	EXPECT_EQ(0, __atomic_load_n(&self->word, __ATOMIC_ACQUIRE));
+	__atomic_store_n(&self->word, 0x77, __ATOMIC_RELEASE);
+	ASSERT_EQ(1, write(self->s->out[1], "\n", 1));
+	EXPECT_EQ(5, WEXITSTATUS(reap(pid)));
+	EXPECT_EQ(0x77, __atomic_load_n(&self->word, __ATOMIC_ACQUIRE));
+}
+
+/*
+ * §5: a seccomp filter can deny the number; the library's probe then
+ * sees an error, not afork(), and falls back.
+ */
+TEST(seccomp_denies_afork)
+{
+	struct sock_filter insns[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_afork, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {
+		.len = ARRAY_SIZE(insns),
+		.filter = insns,
+	};
+	struct afork_args q = { .flags = AFORK_QUERY };
+	pid_t pid;
+	int st;
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+			_exit(2);
+		_exit(sys_afork(&q, sizeof(q)) == -1 && errno == EPERM &&
+		      q.flags == AFORK_QUERY && !afork_supported() ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_EQ(0, WEXITSTATUS(st));
 }
 
 int main(int argc, char **argv)
