@@ -13,7 +13,7 @@
 
 #include "internal.h"
 
-_Static_assert(sizeof(struct afork_args) == AFORK_ARGS_SIZE_VER0,
+_Static_assert(sizeof(struct afork_args) == AFORK_ARGS_SIZE_VER1,
 	       "struct afork_args changed size: add a new SIZE_VER");
 
 /*
