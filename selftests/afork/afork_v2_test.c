@@ -671,6 +671,7 @@ TEST_F(v2, wait_flags_kept_when_creating_thread_exits)
  */
 struct tracer_job {
 	pid_t pid;
+	pid_t tid;
 	int err;
 };
 
@@ -679,6 +680,7 @@ static void *tracer(void *arg)
 	struct tracer_job *t = arg;
 	siginfo_t si;
 
+	t->tid = gettid();
 	if (ptrace(PTRACE_SEIZE, t->pid, 0, 0)) {
 		t->err = errno;
 		return NULL;
@@ -701,7 +703,7 @@ TEST_F(v2, ptrace_detach_keeps_waitpid_zombie)
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
 	struct tracer_job t = { 0 };
 	pthread_t th;
-	int st;
+	int st, xfd;
 
 	t.pid = afork_run(&a, sizeof(a), child_wait_then_exit, self->s);
 	ASSERT_GT(t.pid, 0);
@@ -716,10 +718,20 @@ TEST_F(v2, ptrace_detach_keeps_waitpid_zombie)
 		reap(t.pid);
 		SKIP(return, "PTRACE_SEIZE: %s", strerror(t.err));
 	}
+	/*
+	 * pthread_join() returns once the tracer's TID word is cleared, before
+	 * its exit_notify() detaches the tracee; its PIDFD_THREAD pidfd
+	 * reports POLLIN only after that.  Without this barrier, our waitpid()
+	 * below could reap the zombie as the tracer's thread group first.
+	 */
+	xfd = sys_pidfd_open(t.tid, PIDFD_THREAD);
+	ASSERT_GE(xfd, 0);
 	ASSERT_EQ(1, write(self->s->in[1], "\x06", 1));
 	__atomic_store_n(&t.err, -2, __ATOMIC_RELEASE);
 	ASSERT_EQ(0, pthread_join(th, NULL));
 	EXPECT_EQ(0, t.err);
+	ASSERT_TRUE(pidfd_wait_events(xfd, POLLIN, -1) & POLLIN);
+	close(xfd);
 	EXPECT_EQ(t.pid, waitpid(t.pid, &st, 0))
 		TH_LOG("the WAITPID zombie was auto-reaped");
 	EXPECT_EQ(6, WEXITSTATUS(st));
