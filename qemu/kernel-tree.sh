@@ -4,7 +4,7 @@
 #   qemu/kernel-tree.sh TARBALL SRCDIR PATCHDIR
 #
 # 1. If SRCDIR is not a git repository with a `base` tag, extract TARBALL
-#    (Debian's linux-source-6.12) into it and commit the pristine tree as
+#    (Debian's linux-source-7.3, qemu/fetch-source.sh) into it and commit the pristine tree as
 #    `base`.
 # 2. Apply PATCHDIR/0*.patch (the 0000 cover letter excluded) with `git am`,
 #    but only when the series differs from the one applied last time: a hash
@@ -43,7 +43,7 @@ git_() {
 # --- 1. pristine tree -------------------------------------------------------
 if ! git_ rev-parse -q --verify refs/tags/base >/dev/null 2>&1; then
 	[ -r "$tarball" ] || {
-		echo "kernel-tree: $tarball missing (scripts/install-deps.sh kernel)" >&2
+		echo "kernel-tree: $tarball missing (make -C qemu source)" >&2
 		exit 1
 	}
 	echo "==> extracting $(basename "$tarball") into ${src#"$PWD"/} (about 1 min)"
@@ -57,7 +57,7 @@ if ! git_ rev-parse -q --verify refs/tags/base >/dev/null 2>&1; then
 	# -f: the tarball may ship files that a .gitignore matches; they are part
 	# of the pristine source and must be tracked, or a reset would lose them.
 	git_ add -f -A .
-	git_ commit -q -m "linux-source-6.12 $(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || echo '(unknown version)')"
+	git_ commit -q -m "linux-source-7.3 $(cat "$tarball.version" 2>/dev/null || echo '(unknown version)')"
 	git_ tag base
 	echo "==> pristine tree ready ($(($(date +%s) - start)) s)"
 fi

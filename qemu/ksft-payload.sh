@@ -42,7 +42,18 @@ pidfd_poll_test         600 pidfd 1000
 pidfd_wait              120 pidfd
 pidfd_getfd_test        120 pidfd
 pidfd_setns_test        300 pidfd
+pidfd_autoreap_test     300 pidfd
+pidfd_info_test         300 pidfd
+pidfd_file_handle_test  120 pidfd
+pidfd_bind_mount        120 pidfd
+pidfd_xattr_test        120 pidfd
+pidfd_setattr_test      120 pidfd
 '
+# Helpers that a test runs by a path relative to its working directory
+# (pidfd_info_test execs "pidfd_exec_helper"): copied next to the tests,
+# and those tests run from ksft/.
+HELPERS='pidfd/pidfd_exec_helper'
+CHDIR='pidfd_info_test'
 EXCLUDED='pidfd_test clone3_cap_checkpoint_restore'
 
 # Programs that print their one result line but no TAP plan (pidfd_poll_test
@@ -59,8 +70,12 @@ echo "$TESTS" | while read -r name secs dir args; do
 	# Stripped: a smaller initramfs unpacks faster in the slow guest.
 	strip -o "$dest/ksft/$name" "$build/$dir/$name"
 	cmd="./ksft/$name${args:+ $args}"
+	case " $CHDIR " in *" $name "*) cmd="cd ksft && exec ./$name${args:+ $args}" ;; esac
 	case " $NOPLAN " in *" $name "*) cmd="echo 1..1; exec $cmd" ;; esac
 	echo "$name $secs $cmd" >>"$dest/tests.list"
+done
+for h in $HELPERS; do
+	strip -o "$dest/ksft/$(basename "$h")" "$build/$h"
 done
 cp "$here/payload-run.sh" "$dest/run"
 chmod +x "$dest/run"

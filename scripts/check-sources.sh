@@ -59,15 +59,18 @@ done
 
 cat >"$tmp/t.c" <<'PROG'
 #include <linux/afork.h>
+#include <stddef.h>
 #include <string.h>
 int main(void)
 {
 	struct afork_args a;
 
 	memset(&a, 0, sizeof(a));
-	a.flags = AFORK_NOSIGCHLD | AFORK_WAITPID | AFORK_PIDFD;
+	a.flags = AFORK_NOSIGCHLD | AFORK_WAITPID | AFORK_PIDFD | AFORK_SETTLS |
+		  AFORK_INTO_CGROUP | AFORK_NNP | AFORK_PIDFD_AUTOKILL | AFORK_AUTOREAP;
 	/* 0 when the flags and the published size are what they must be. */
-	return (int)(a.flags - 7) + (int)(sizeof(a) - AFORK_ARGS_SIZE_VER0);
+	return (int)(a.flags - 0xff) + (int)(sizeof(a) - AFORK_ARGS_SIZE_VER1) +
+	       (int)(offsetof(struct afork_args, tls) - AFORK_ARGS_SIZE_VER0);
 }
 PROG
 cp "$tmp/t.c" "$tmp/t.cc"
@@ -92,8 +95,10 @@ done
 cp=build/linux/scripts/checkpatch.pl
 if [ -f "$cp" ]; then
 	for p in kernel-patch/0*.patch; do
+		# No Signed-off-by in the series: the person who submits it adds
+		# theirs (DCO), as the cover letter says.
 		if (cd build/linux && perl scripts/checkpatch.pl --strict --no-tree -q \
-			"$top/$p") >"$tmp/cp" 2>&1; then
+			--ignore MISSING_SIGN_OFF "$top/$p") >"$tmp/cp" 2>&1; then
 			result OK "checkpatch --strict clean: ${p#kernel-patch/}"
 		else
 			sed 's/^/# /' "$tmp/cp" | head -20 >>"$tmp/diag"

@@ -10,8 +10,10 @@ set -eu
 
 group_pkgs() {
 	case $1 in
-	kernel) echo linux-source-6.12 build-essential flex bison bc libelf-dev \
-		     libssl-dev cpio xz-utils git dwarves rsync ;;
+	# The kernel source itself is fetched by qemu/fetch-source.sh (apt and
+	# the archive keyring, with a private sources list), not installed.
+	kernel) echo apt dpkg debian-archive-keyring build-essential flex bison \
+		     bc libelf-dev libssl-dev cpio xz-utils git dwarves rsync ;;
 	qemu)   echo qemu-system-x86 busybox-static coreutils ;;
 	lib)    echo liburing-dev libcap-dev clang pkg-config ninja-build python3 cppcheck clang-tidy \
 		     man-db libclang-rt-14-dev ;;

@@ -116,7 +116,7 @@ run_tidy() {
 		extra=
 		case $f in
 		*/uring/src/check_uapi.c)
-			# Checks the opcodes against the 6.12 uapi headers (make -C qemu headers).
+			# Checks the opcodes against the 7.3 uapi headers (make -C qemu headers).
 			[ -r "$uapi_hdrs/linux/io_uring.h" ] || continue
 			extra="-I$uapi_hdrs" ;;
 		esac

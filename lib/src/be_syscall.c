@@ -20,32 +20,10 @@
 
 #include "internal.h"
 
-/* The second version, until the uapi header in this tree has it. */
-#ifndef AFORK_SETTLS
-#define AFORK_SETTLS 0x00000008ULL
-#endif
-#ifndef AFORK_ARGS_SIZE_VER1
-#define AFORK_ARGS_SIZE_VER1 72
-#endif
-
-/* struct afork_args as of AFORK_ARGS_SIZE_VER1, whatever the header has. */
-struct afork_args_v1 {
-	uint64_t flags, pidfd, stack, stack_size, release_word, sigmask,
-		 sigmask_size;
-	uint64_t tls;		/* with AFORK_SETTLS: the child's thread pointer */
-	uint64_t cgroup;	/* with AFORK_INTO_CGROUP: unused here */
-};
-
-_Static_assert(sizeof(struct afork_args) == AFORK_ARGS_SIZE_VER0 ||
-	       sizeof(struct afork_args) == AFORK_ARGS_SIZE_VER1,
+_Static_assert(sizeof(struct afork_args) == AFORK_ARGS_SIZE_VER1,
 	       "struct afork_args changed size: add a new SIZE_VER");
-_Static_assert(sizeof(struct afork_args_v1) == AFORK_ARGS_SIZE_VER1,
-	       "struct afork_args_v1 is not the published second version");
-_Static_assert(offsetof(struct afork_args, sigmask_size) ==
-	       offsetof(struct afork_args_v1, sigmask_size) &&
-	       offsetof(struct afork_args, flags) ==
-	       offsetof(struct afork_args_v1, flags),
-	       "struct afork_args: the first version moved");
+_Static_assert(offsetof(struct afork_args, tls) == AFORK_ARGS_SIZE_VER0,
+	       "struct afork_args: the first version is not a prefix");
 
 /* What AFORK_QUERY reported: the kernel's struct size and flags. */
 static long query_size;
@@ -88,7 +66,7 @@ int afork__syscall_settls(void)
 int afork__syscall_start(struct afork_child *c, int flags,
 			 unsigned int options)
 {
-	struct afork_args_v1 a;
+	struct afork_args a;
 	size_t size = AFORK_ARGS_SIZE_VER0;
 	long args[6] = { 0 };
 	long r;

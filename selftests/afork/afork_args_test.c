@@ -243,6 +243,130 @@ TEST_F(args, query_readonly)
 	munmap(q, self->page);
 }
 
+/* The first published size is still accepted: the v2 fields read as 0. */
+TEST_F(args, size_ver0_accepted)
+{
+	long pid = call(&self->a, AFORK_ARGS_SIZE_VER0);
+
+	EXPECT_GT(pid, 0);
+}
+
+/* The second published size, and one between the two, are accepted. */
+TEST_F(args, size_ver1_accepted)
+{
+	EXPECT_EQ(AFORK_ARGS_SIZE_VER1, sizeof(struct afork_args));
+	EXPECT_GT(call(&self->a, AFORK_ARGS_SIZE_VER1), 0);
+	EXPECT_GT(call(&self->a, AFORK_ARGS_SIZE_VER0 + 8), 0);
+}
+
+/* A size that cuts a field in two is accepted, as clone3 accepts it. */
+TEST_F(args, size_unaligned)
+{
+	EXPECT_GT(call(&self->a, AFORK_ARGS_SIZE_VER0 + 1), 0);
+}
+
+/* tls without AFORK_SETTLS, cgroup without AFORK_INTO_CGROUP: EINVAL. */
+TEST_F(args, v1_fields_need_their_flag)
+{
+	self->a.tls = 0x1000;
+	EXPECT_EQ(-EINVAL, call(&self->a, sizeof(self->a)));
+	self->a.tls = 0;
+	self->a.cgroup = 3;
+	EXPECT_EQ(-EINVAL, call(&self->a, sizeof(self->a)));
+}
+
+/* A cgroup fd that is no int is EINVAL, one that is not open EBADF. */
+TEST_F(args, into_cgroup_bad_fd)
+{
+	self->a.flags = AFORK_INTO_CGROUP;
+	self->a.cgroup = 1ULL << 32;
+	EXPECT_EQ(-EINVAL, call(&self->a, sizeof(self->a)));
+	self->a.cgroup = 1000000;
+	EXPECT_EQ(-EBADF, call(&self->a, sizeof(self->a)));
+}
+
+/* AUTOREAP means no wait at all, WAITPID a named one: EINVAL. */
+TEST_F(args, autoreap_with_waitpid)
+{
+	self->a.flags = AFORK_AUTOREAP | AFORK_WAITPID;
+	EXPECT_EQ(-EINVAL, call(&self->a, sizeof(self->a)));
+}
+
+/* AFORK_PIDFD_AUTOKILL needs AFORK_PIDFD and AFORK_AUTOREAP, as clone3. */
+TEST_F(args, autokill_needs_pidfd_and_autoreap)
+{
+	int pidfd = -1;
+
+	self->a.flags = AFORK_PIDFD_AUTOKILL | AFORK_AUTOREAP | AFORK_NNP;
+	EXPECT_EQ(-EINVAL, call(&self->a, sizeof(self->a)));
+	self->a.flags = AFORK_PIDFD_AUTOKILL | AFORK_PIDFD | AFORK_NNP;
+	self->a.pidfd = ptr_to_u64(&pidfd);
+	EXPECT_EQ(-EINVAL, call(&self->a, sizeof(self->a)));
+	EXPECT_EQ(-1, pidfd);
+}
+
+/*
+ * A failed afork() leaves the release word as it was.  v1 zeroed it
+ * before checks that could still fail (here: the stack, and later
+ * kernel_clone() itself).
+ */
+TEST_F(args, failure_leaves_word)
+{
+	__u32 word = 0x5eed;
+
+	self->a.release_word = ptr_to_u64(&word);
+	self->a.stack = 0xffff800000000000ULL;	/* a kernel address */
+	EXPECT_EQ(-EINVAL, call(&self->a, sizeof(self->a)));
+	EXPECT_EQ(0x5eed, word);
+
+	/* Failing in copy_process(): a cgroup fd that is not a cgroup. */
+	self->a.stack = ptr_to_u64(self->stack);
+	self->a.flags = AFORK_INTO_CGROUP;
+	self->a.cgroup = 0;	/* stdin, not a cgroup2 directory */
+	EXPECT_GT(0, call(&self->a, sizeof(self->a)));
+	EXPECT_EQ(0x5eed, word);
+}
+
+/* A release word in read-only memory is EFAULT, and nothing is created. */
+TEST_F(args, release_word_readonly)
+{
+	__u32 *ro = mmap(NULL, self->page, PROT_READ,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, ro);
+	self->a.release_word = ptr_to_u64(ro);
+	EXPECT_EQ(-EFAULT, call(&self->a, sizeof(self->a)));
+	EXPECT_EQ(-1, waitpid(-1, NULL, WNOHANG | __WALL));
+	munmap(ro, self->page);
+}
+
+/* QUERY reports every v2 flag and the VER1 size. */
+TEST_F(args, query_v2)
+{
+	struct afork_args q = { .flags = AFORK_QUERY };
+	const __u64 v2 = AFORK_SETTLS | AFORK_INTO_CGROUP | AFORK_NNP |
+			 AFORK_PIDFD_AUTOKILL | AFORK_AUTOREAP;
+
+	EXPECT_EQ(AFORK_ARGS_SIZE_VER1, sys_afork(&q, sizeof(q)));
+	EXPECT_EQ(v2, q.flags & v2);
+}
+
+/*
+ * QUERY from a caller that knows a larger struct: a zero tail is fine
+ * and the other fields are ignored; a non-zero tail is E2BIG.
+ */
+TEST_F(args, query_larger_size)
+{
+	__u64 buf[16] = { AFORK_QUERY, 1, 2, 3, 4, 5, 6, 7, 8 };
+
+	EXPECT_EQ(AFORK_ARGS_SIZE_VER1, sys_afork((void *)buf, sizeof(buf)));
+	EXPECT_EQ(AFORK_FLAGS_ALL, buf[0]);
+	buf[0] = AFORK_QUERY;
+	buf[15] = 1;
+	EXPECT_EQ(-1, sys_afork((void *)buf, sizeof(buf)));
+	EXPECT_EQ(E2BIG, errno);
+}
+
 int main(int argc, char **argv)
 {
 	if (!afork_supported())

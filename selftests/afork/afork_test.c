@@ -306,14 +306,33 @@ TEST_F(afork, no_pidfd_without_flag)
 	reap(pid);
 }
 
-/* Before the child leaves, the word holds its TID and no POLLPRI is seen. */
+/* Tell the parent we run, then wait for the byte to exit with. */
+static int child_ready_then_exit(void *arg)
+{
+	struct shared *s = arg;
+	char c = 0;
+
+	if (child_write(s->out[1], "r", 1) != 1)
+		return 101;
+	if (child_read(s->in[0], &c, 1) != 1)
+		return 100;
+	return c;
+}
+
+/*
+ * Before the child leaves, the word holds its TID and no POLLPRI is seen.
+ * The child says it runs, and it cannot leave before our byte: so the
+ * check below sees a child that is known to be in our mm.
+ */
 TEST_F(afork, no_release_before_exit)
 {
 	struct afork_args a = args_for(self->stack, 0, &self->word,
 				       &self->pidfd);
-	pid_t pid = afork_run(&a, sizeof(a), child_wait_then_exit, self->s);
+	pid_t pid = afork_run(&a, sizeof(a), child_ready_then_exit, self->s);
+	char c;
 
 	ASSERT_GT(pid, 0);
+	ASSERT_EQ(1, read(self->s->out[0], &c, 1));
 	EXPECT_EQ((__u32)pid, self->word);
 	EXPECT_EQ(0, pidfd_wait_events(self->pidfd, POLLPRI | POLLIN, 0));
 	ASSERT_EQ(1, write(self->s->in[1], "", 1));

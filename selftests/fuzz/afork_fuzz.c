@@ -516,7 +516,8 @@ static void draw_flags(struct rng *r, struct plan *p)
 	if (x < 65)
 		return;
 	if (x < 80)
-		p->a.flags |= 1ULL << (3 + rng_below(r, 60));
+		/* Unknown: above the v2 flags (the v1 subset is drawn above). */
+		p->a.flags |= 1ULL << (8 + rng_below(r, 55));
 	else if (x < 88)
 		p->a.flags = AFORK_QUERY;
 	else if (x < 92)

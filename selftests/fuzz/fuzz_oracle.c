@@ -99,6 +99,13 @@ static long eval(const struct mem_view *m, uintptr_t uargs, uint64_t size,
 		return -EINVAL;
 	if (!a->stack || !a->stack_size)
 		return -EINVAL;
+	/* Series v2: AUTOREAP with WAITPID, tls and cgroup without their flag. */
+	if ((a->flags & AFORK_AUTOREAP) && (a->flags & AFORK_WAITPID))
+		return -EINVAL;
+	if (!(a->flags & AFORK_SETTLS) && a->tls)
+		return -EINVAL;
+	if (!(a->flags & AFORK_INTO_CGROUP) && a->cgroup)
+		return -EINVAL;
 	if (a->sigmask) {
 		if (a->sigmask_size != 8)
 			return -EINVAL;
@@ -118,7 +125,7 @@ static long eval(const struct mem_view *m, uintptr_t uargs, uint64_t size,
 		if (!oracle_accessible(m, (*idx)++, (uintptr_t)a->release_word,
 				       4, 1))
 			return -EFAULT;
-		o->word_zeroed = 1;
+		/* Series v2: checked, not written; a failed call leaves it. */
 	}
 	top = a->stack + a->stack_size;
 	if (top < a->stack || top > m->task_size_max)

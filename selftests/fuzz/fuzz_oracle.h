@@ -14,11 +14,12 @@
  *                else                                 sizeof(struct afork_args)
  *   unknown flag                                      EINVAL
  *   stack == 0 or stack_size == 0                     EINVAL
+ *   AUTOREAP with WAITPID; tls/cgroup without flag    EINVAL (series v2)
  *   sigmask: sigmask_size != 8                        EINVAL
  *            unreadable                               EFAULT
  *   no sigmask but sigmask_size != 0                  EINVAL
  *   release_word: not 4-byte aligned                  EINVAL
- *                 not writable (0 stored here)        EFAULT
+ *                 not writable (nothing stored)       EFAULT
  *   stack + stack_size wraps or > TASK_SIZE_MAX       EINVAL (access_ok)
  *   AFORK_PIDFD, a release word, and pidfd == word    EINVAL (kernel_clone)
  *   AFORK_PIDFD and *pidfd not writable               EFAULT (copy_process)

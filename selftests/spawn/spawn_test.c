@@ -101,7 +101,7 @@ TEST_F(spawn, exec_error_and_step)
 	afork_spawn_file_actions_t fa;
 	afork_spawnattr_t at;
 	struct afork_child *c;
-	int err, step, st;
+	int err, step = -1, st;
 
 	ASSERT_EQ(0, afork_spawn(&c, NULL, "/nonexistent/prog", NULL, NULL, argv, NULL));
 	st = afork_finish(c, &err, &step);
