@@ -41,6 +41,14 @@ git_() {
 }
 
 # --- 1. pristine tree -------------------------------------------------------
+# A tree made from another tarball (an older base) is made anew, and the
+# builds of it are dropped with it: the new sources keep the tarball's
+# times, older than those builds' objects, so kbuild would mix the two.
+baseid="$(basename "$tarball") $(cat "$tarball.version" 2>/dev/null)"
+if [ -d "$src/.git" ] && [ "$(cat "$src/.git/afork-base" 2>/dev/null)" != "$baseid" ]; then
+	echo "==> ${src#"$PWD"/} is not from $baseid: extracting it anew"
+	rm -rf "$src" "$(dirname "$src")"/kbuild "$(dirname "$src")"/kbuild-*
+fi
 if ! git_ rev-parse -q --verify refs/tags/base >/dev/null 2>&1; then
 	[ -r "$tarball" ] || {
 		echo "kernel-tree: $tarball missing (make -C qemu source)" >&2
@@ -59,6 +67,7 @@ if ! git_ rev-parse -q --verify refs/tags/base >/dev/null 2>&1; then
 	git_ add -f -A .
 	git_ commit -q -m "linux-source-7.3 $(cat "$tarball.version" 2>/dev/null || echo '(unknown version)')"
 	git_ tag base
+	echo "$baseid" >"$src/.git/afork-base"
 	echo "==> pristine tree ready ($(($(date +%s) - start)) s)"
 fi
 
