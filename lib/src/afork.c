@@ -92,6 +92,8 @@ static int start(struct afork_child **childp, const struct afork_opts *uopts,
 
 	if (!fn && !fn_ctx)
 		return -EINVAL;
+	/* Not only through afork__backend_get(): avfork() never calls it. */
+	afork__init();
 	r = copy_opts(&opts, uopts);
 	if (r)
 		return r;

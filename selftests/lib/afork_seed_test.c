@@ -159,4 +159,41 @@ TEST_F(seed, emulated_afork_null)
 	EXPECT_EQ(EINVAL, errno);
 }
 
+/*
+ * The seed's calls work as the program's first libafork call: the harness
+ * forks each TEST from a main that has not touched the library, and this
+ * one has no fixture that would.
+ */
+TEST(emulated_afork_first_call)
+{
+	int p[2], i, st;
+	char b;
+
+	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, emulated_afork(child_write_exit, &p[1], NULL));
+		ASSERT_EQ(1, read(p[0], &b, 1));
+	}
+	for (i = 0; i < 3; i++) {
+		ASSERT_LT(0, waitpid(-1, &st, __WALL));
+		EXPECT_EQ(29, WEXITSTATUS(st));
+	}
+	close(p[0]);
+	close(p[1]);
+}
+
+/* avfork() as the program's first libafork call, then again. */
+TEST(avfork_first_call)
+{
+	pid_t pid;
+	int i, st;
+
+	for (i = 0; i < 3; i++) {
+		pid = avfork(child_return, (void *)(long)(31 + i));
+		ASSERT_GT(pid, 0);
+		ASSERT_EQ(pid, waitpid(pid, &st, __WALL));
+		EXPECT_EQ(31 + i, WEXITSTATUS(st));
+	}
+}
+
 TEST_HARNESS_MAIN
