@@ -151,7 +151,8 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
 			ret = -ENOMEM;
 			break;
 		}
-		a->flags = AFORK_FLAGS_ALL |
+		/* AFORK_FLAGS_ALL of this uapi has AFORK_SETTLS: not these kernels. */
+		a->flags = (AFORK_FLAGS_ALL & ~AFORK_SETTLS) |
 			   (fake_mode == FAKE_V1_SETTLS ? AFORK_SETTLS : 0);
 		ret = fake_mode == FAKE_V0 ? 56 : 72;
 		break;
