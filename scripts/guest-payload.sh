@@ -39,6 +39,9 @@ for t in "$g"/selftests/lib/*; do
 	add "lib-$(basename "$t")" 900 "$t"
 done
 sed -i 's|^\(lib-[^ ]* [0-9]*\) |\1 AFORK_TEST_ROUNDS=100 |' "$list"
+# The debugger tests run the host's gdb, carried in the payload.
+"$top/scripts/gdb-payload.sh" "$dest/gdb"
+sed -i 's|^\(lib-afork_gdb_test [0-9]*\) |\1 PATH=/payload/gdb/bin:$PATH |' "$list"
 
 # Layers on top of the library, when built (each folder has static binaries).
 for d in uring spawn fuzz stress; do

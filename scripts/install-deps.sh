@@ -16,7 +16,7 @@ group_pkgs() {
 		     bc libelf-dev libssl-dev cpio xz-utils git dwarves rsync ;;
 	qemu)   echo qemu-system-x86 busybox-static coreutils ;;
 	lib)    echo liburing-dev libcap-dev clang pkg-config ninja-build python3 cppcheck clang-tidy \
-		     man-db libclang-rt-14-dev ;;
+		     man-db libclang-rt-14-dev gdb ;;
 	bench)  echo gnuplot-nox ;;
 	all)    for g in kernel qemu lib bench; do group_pkgs "$g"; done ;;
 	*)      echo "install-deps: unknown group '$1' (kernel qemu lib bench all)" >&2

@@ -54,7 +54,17 @@ edit('kernel/ptrace.c','''		else if ((ignoring_children(tracer->sighand) &&
 			  !afork_waitpid_only(p)) ||''','''		else if (ignoring_children(tracer->sighand) ||''')
 # 2.5: no EPOLLPRI after the reap
 edit('fs/pidfs.c','	if (afork_pid_released(pid) || (task && afork_released(task)))\n','	if (task && afork_released(task))\n')
-print("v1 behaviour restored in the work tree")
 # 2.2: oom_badness() scores the child (v1's in_vfork() was false for it)
 edit('mm/oom_kill.c', '''			in_vfork(p)) {''', '''			(p->vfork_done && in_vfork(p))) {''')
 print("oom_badness: v1 behaviour")
+# 2.2: reported to tracers as a fork, and the caller never waits
+edit('kernel/fork.c', '''		if ((clone_flags & CLONE_VFORK) || args->afork)
+			trace = PTRACE_EVENT_VFORK;''', '''		if (clone_flags & CLONE_VFORK)
+			trace = PTRACE_EVENT_VFORK;''')
+edit('kernel/fork.c', '''		else if (args->exit_signal != SIGCHLD)
+			trace = PTRACE_EVENT_CLONE;''', '''		else if (args->exit_signal != SIGCHLD && !args->afork)
+			trace = PTRACE_EVENT_CLONE;''')
+edit('kernel/fork.c', '''	if (ptrace_event_enabled(current, PTRACE_EVENT_VFORK))
+		kargs.flags |= CLONE_VFORK;
+''', '')
+print("v1 behaviour restored in the work tree")

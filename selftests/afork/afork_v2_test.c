@@ -939,6 +939,144 @@ TEST_F(v2, second_exec_not_released)
 }
 
 /*
+ * 2.2: a tracer sees an afork() child as a vfork() child.  v1 reported it
+ * as a fork, and gdb, following the parent, detached the "forked" child
+ * with its breakpoints removed from its memory, which is the parent's.
+ *
+ * The tracee forks off, attached with PTRACE_SEIZE and @options, and runs
+ * one afork() child that exits 5 at once.  It exits 0 when the call went
+ * as @waits says: with waits, the child has been released by the time
+ * afork() returns (the word is clear and POLLPRI is up), as vfork()'s
+ * caller waits.  The tracer records the tracee's event stops and detaches
+ * every other task it is given, as gdb does by default.
+ */
+static int child_exit_5(void *arg)
+{
+	return 5;
+}
+
+static int traced_afork(int go, int waits)
+{
+	void *stack = afork_stack_alloc(AFORK_TEST_STACK_SIZE);
+	__u32 word = 0;
+	int pidfd = -1, st;
+	struct afork_args a = args_for(stack, 0, &word, &pidfd);
+	pid_t pid;
+	char c;
+
+	if (!stack || read(go, &c, 1) != 1)
+		return 10;
+	pid = afork_run(&a, sizeof(a), child_exit_5, NULL);
+	if (pid <= 0)
+		return 11;
+	if (waits && (__atomic_load_n(&word, __ATOMIC_ACQUIRE) != 0 ||
+		      !(pidfd_wait_events(pidfd, POLLPRI, 0) & POLLPRI)))
+		return 12;
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) != 5)
+		return 13;
+	return 0;
+}
+
+struct trace_log {
+	int events[8];		/* PTRACE_EVENT_* of the tracee's stops */
+	unsigned long msgs[8];	/* PTRACE_GETEVENTMSG of each */
+	int n;
+	pid_t others[8];	/* other tasks the tracer was given */
+	int n_others;
+	int status;		/* the tracee's exit status */
+};
+
+static int run_traced(unsigned long options, int waits, struct trace_log *log)
+{
+	int go[2], st;
+	pid_t tracee, pid;
+
+	memset(log, 0, sizeof(*log));
+	if (pipe(go))
+		return -1;
+	tracee = fork();
+	if (tracee < 0)
+		return -1;
+	if (tracee == 0) {
+		close(go[1]);
+		_exit(traced_afork(go[0], waits));
+	}
+	close(go[0]);
+	if (ptrace(PTRACE_SEIZE, tracee, 0, options)) {
+		int err = errno;
+
+		close(go[1]);
+		waitpid(tracee, &st, 0);
+		return err;
+	}
+	if (write(go[1], "g", 1) != 1)
+		return -1;
+	close(go[1]);
+	for (;;) {
+		pid = waitpid(-1, &st, __WALL);
+		if (pid < 0)
+			return -1;
+		if (pid != tracee) {
+			/* An auto-attached child: let it go, as gdb does. */
+			if (log->n_others < 8)
+				log->others[log->n_others++] = pid;
+			if (WIFSTOPPED(st))
+				ptrace(PTRACE_DETACH, pid, 0, 0);
+			continue;
+		}
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			log->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+			return 0;
+		}
+		if (WIFSTOPPED(st) && (st >> 16) && log->n < 8) {
+			log->events[log->n] = st >> 16;
+			ptrace(PTRACE_GETEVENTMSG, tracee, 0,
+			       &log->msgs[log->n]);
+			log->n++;
+		}
+		ptrace(PTRACE_CONT, tracee, 0, 0);
+	}
+}
+
+TEST(ptrace_reported_as_vfork)
+{
+	struct trace_log log;
+	int r = run_traced(PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+			   PTRACE_O_TRACECLONE | PTRACE_O_TRACEVFORKDONE,
+			   1, &log);
+
+	if (r > 0)
+		SKIP(return, "PTRACE_SEIZE: %s", strerror(r));
+	ASSERT_EQ(0, r);
+	ASSERT_EQ(2, log.n);
+	EXPECT_EQ(PTRACE_EVENT_VFORK, log.events[0]);
+	EXPECT_EQ(PTRACE_EVENT_VFORK_DONE, log.events[1]);
+	EXPECT_NE(0UL, log.msgs[0]);
+	EXPECT_EQ(log.msgs[0], log.msgs[1]);
+	ASSERT_EQ(1, log.n_others);
+	EXPECT_EQ((pid_t)log.msgs[0], log.others[0]);
+	EXPECT_EQ(0, log.status);
+}
+
+/*
+ * A tracer that follows forks and clones but not vforks hears nothing of
+ * an afork() child, as of a vfork() child, and the caller does not wait.
+ */
+TEST(ptrace_not_reported_as_fork)
+{
+	struct trace_log log;
+	int r = run_traced(PTRACE_O_TRACEFORK | PTRACE_O_TRACECLONE, 0, &log);
+
+	if (r > 0)
+		SKIP(return, "PTRACE_SEIZE: %s", strerror(r));
+	ASSERT_EQ(0, r);
+	EXPECT_EQ(0, log.n);
+	EXPECT_EQ(0, log.n_others);
+	EXPECT_EQ(0, log.status);
+}
+
+/*
  * §5: a seccomp filter can deny the number; the library's probe then
  * sees an error, not afork(), and falls back.
  */
