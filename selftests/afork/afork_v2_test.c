@@ -23,6 +23,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -938,6 +939,241 @@ TEST_F(v2, second_exec_not_released)
 	EXPECT_EQ(0x77, __atomic_load_n(&self->word, __ATOMIC_ACQUIRE));
 }
 
+static int child_exit_5(void *arg)
+{
+	return 5;
+}
+
+/*
+ * §5: what the child creates that shares the mm is not counted.  The
+ * child starts a grandchild, with afork() or with clone(CLONE_VM), that
+ * waits on the pipe, and exits: the child's release is reported while the
+ * grandchild still runs in our memory.  The test is the grandchild's
+ * subreaper, to reap it.
+ */
+struct nested {
+	struct afork_args ga;	/* the nested afork(), from the child */
+	void *gstack;
+	__u32 gword;
+	int gpidfd;		/* a number in the child's file table */
+	int use_clone;
+};
+
+static int grandchild_wait(void *arg)
+{
+	struct shared *s = arg;
+	char c = 0;
+
+	if (child_read(s->in[0], &c, 1) != 1)
+		return 100;
+	return 9;
+}
+
+static int child_start_grandchild(void *arg)
+{
+	struct shared *s = arg;
+	struct nested *n = (struct nested *)s->path;
+
+	if (n->use_clone)
+		s->value = raw_call_child(__NR_clone, CLONE_VM | SIGCHLD,
+					  (long)n->gstack + AFORK_TEST_STACK_SIZE,
+					  0, grandchild_wait, s);
+	else
+		s->value = afork_run(&n->ga, sizeof(n->ga), grandchild_wait, s);
+	return s->value > 0 ? 3 : 4;
+}
+
+static void nested_not_counted(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(v2) *self, int use_clone)
+{
+	struct afork_args a = args_for(self->stack, 0, &self->word,
+				       &self->pidfd);
+	struct nested n = { .gpidfd = -1, .use_clone = use_clone };
+	pid_t pid, gpid;
+	int st, gfd;
+
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
+	n.gstack = afork_stack_alloc(AFORK_TEST_STACK_SIZE);
+	ASSERT_NE(NULL, n.gstack);
+	n.ga = args_for(n.gstack, 0, &n.gword, &n.gpidfd);
+	self->s->path = (const char *)&n;
+	pid = afork_run(&a, sizeof(a), child_start_grandchild, self->s);
+	ASSERT_GT(pid, 0);
+	EXPECT_EQ(3, WEXITSTATUS(reap(pid)));
+	gpid = self->s->value;
+	ASSERT_GT(gpid, 0);
+	/* The pidfd the nested afork() made is in the child's file table. */
+	gfd = sys_pidfd_open(gpid, 0);
+	ASSERT_GE(gfd, 0);
+	/* The child is gone; the grandchild still runs in our memory. */
+	EXPECT_TRUE(pidfd_wait_events(self->pidfd, POLLPRI, 0) & POLLPRI);
+	EXPECT_EQ(0, __atomic_load_n(&self->word, __ATOMIC_ACQUIRE));
+	if (!use_clone) {
+		EXPECT_EQ((__u32)gpid, __atomic_load_n(&n.gword, __ATOMIC_ACQUIRE));
+		EXPECT_EQ(0, pidfd_wait_events(gfd, POLLPRI, 0));
+	}
+	ASSERT_EQ(1, write(self->s->in[1], "", 1));
+	ASSERT_EQ(gpid, waitpid(gpid, &st, 0));
+	EXPECT_EQ(9, WEXITSTATUS(st));
+	if (!use_clone) {
+		/* Its own release, through the word the child passed. */
+		EXPECT_TRUE(pidfd_wait_events(gfd, POLLPRI, 0) & POLLPRI);
+		EXPECT_EQ(0, __atomic_load_n(&n.gword, __ATOMIC_ACQUIRE));
+	}
+	close(gfd);
+	munmap(n.gstack, AFORK_TEST_STACK_SIZE);
+}
+
+TEST_F(v2, nested_afork_not_counted)
+{
+	nested_not_counted(_metadata, self, 0);
+}
+
+TEST_F(v2, clone_vm_grandchild_not_counted)
+{
+	nested_not_counted(_metadata, self, 1);
+}
+
+/*
+ * §5: the child's leader execs while another thread of the child runs.
+ * de_thread() ends that thread, the exec replaces the mm, and the release
+ * is reported once both have left: the program's exit status comes back.
+ */
+static int child_thread_then_exec(void *arg)
+{
+	struct shared *s = arg;
+
+	if (child_start_thread(CLONE_FILES, s->tstack, thread_wait_then_exit,
+			       s) <= 0)
+		return 120;
+	raw_syscall(__NR_execve, (long)s->path, (long)s->argv,
+		    (long)environ, 0);
+	return 127;
+}
+
+TEST_F(v2, leader_exec_with_threads)
+{
+	static const char * const argv[] = { "sh", "-c", "exit 4", NULL };
+	struct afork_args a = args_for(self->stack, 0, &self->word,
+				       &self->pidfd);
+	void *tstack = afork_stack_alloc(AFORK_TEST_STACK_SIZE);
+	pid_t pid;
+
+	ASSERT_NE(NULL, tstack);
+	self->s->tstack = (char *)tstack + AFORK_TEST_STACK_SIZE;
+	self->s->path = "/bin/sh";
+	self->s->argv = (char *const *)argv;
+	pid = afork_run(&a, sizeof(a), child_thread_then_exec, self->s);
+	ASSERT_GT(pid, 0);
+	EXPECT_TRUE(pidfd_wait_events(self->pidfd, POLLPRI, -1) & POLLPRI);
+	EXPECT_EQ(0, __atomic_load_n(&self->word, __ATOMIC_ACQUIRE));
+	EXPECT_EQ(4, WEXITSTATUS(reap(pid)));
+	munmap(tstack, AFORK_TEST_STACK_SIZE);
+}
+
+/*
+ * §5: the EAGAIN path.  A failed afork() creates nothing and writes
+ * nothing: not the release word, not the pidfd, and no descriptor is left
+ * open.  0 when it went so, else a code naming what did not.
+ */
+static int expect_eagain(struct afork_args *a, __u32 *word, int *pidfd)
+{
+	int probe = dup(0), probe2;
+	long r;
+
+	*word = 0xabcd;
+	*pidfd = -7;
+	close(probe);
+	r = afork_run(a, sizeof(*a), child_exit_5, NULL);
+	if (r > 0) {
+		waitpid(r, NULL, 0);
+		return 20;
+	}
+	if (r != -EAGAIN)
+		return 21;
+	if (*word != 0xabcd || *pidfd != -7)
+		return 22;
+	probe2 = dup(0);
+	close(probe2);
+	return probe2 == probe ? 0 : 23;
+}
+
+TEST(eagain_rlimit_nproc)
+{
+	void *stack = afork_stack_alloc(AFORK_TEST_STACK_SIZE);
+	struct rlimit none = { 0, 0 };
+	__u32 word;
+	int pidfd, st;
+	pid_t pid;
+
+	ASSERT_NE(NULL, stack);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		struct afork_args a = args_for(stack, 0, &word, &pidfd);
+
+		/* Root is exempt from RLIMIT_NPROC: be nobody. */
+		if (getuid() == 0 && (setresgid(65534, 65534, 65534) ||
+				      setresuid(65534, 65534, 65534)))
+			_exit(2);
+		if (setrlimit(RLIMIT_NPROC, &none))
+			_exit(3);
+		_exit(expect_eagain(&a, &word, &pidfd));
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_TRUE(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 2)
+		SKIP(return, "cannot become uid 65534");
+	EXPECT_EQ(0, WEXITSTATUS(st));
+	munmap(stack, AFORK_TEST_STACK_SIZE);
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* The same with the child created into a cgroup whose pids.max is 0. */
+TEST_F(v2, eagain_pids_max)
+{
+	char root[] = "/tmp/afork-cg.XXXXXX", dir[64], path[96];
+	struct afork_args a = args_for(self->stack, AFORK_INTO_CGROUP,
+				       &self->word, &self->pidfd);
+	int cg;
+
+	ASSERT_NE(NULL, mkdtemp(root));
+	if (mount("none", root, "cgroup2", 0, NULL)) {
+		rmdir(root);
+		SKIP(return, "cannot mount cgroup2: %s", strerror(errno));
+	}
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", root);
+	if (write_file(path, "+pids")) {
+		umount2(root, MNT_DETACH);
+		rmdir(root);
+		SKIP(return, "no pids controller (CONFIG_CGROUP_PIDS)");
+	}
+	snprintf(dir, sizeof(dir), "%s/afork-pids", root);
+	ASSERT_EQ(0, mkdir(dir, 0755));
+	snprintf(path, sizeof(path), "%s/pids.max", dir);
+	ASSERT_EQ(0, write_file(path, "0"));
+	cg = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(cg, 0);
+	a.cgroup = cg;
+	EXPECT_EQ(0, expect_eagain(&a, &self->word, &self->pidfd));
+	self->pidfd = -1;
+	close(cg);
+	rmdir(dir);
+	umount2(root, MNT_DETACH);
+	rmdir(root);
+}
+
 /*
  * 2.2: a tracer sees an afork() child as a vfork() child.  v1 reported it
  * as a fork, and gdb, following the parent, detached the "forked" child
@@ -950,11 +1186,6 @@ TEST_F(v2, second_exec_not_released)
  * caller waits.  The tracer records the tracee's event stops and detaches
  * every other task it is given, as gdb does by default.
  */
-static int child_exit_5(void *arg)
-{
-	return 5;
-}
-
 static int traced_afork(int go, int waits)
 {
 	void *stack = afork_stack_alloc(AFORK_TEST_STACK_SIZE);

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -329,6 +330,134 @@ TEST_F(wait, reparent_zombie_reaped_by_subreaper)
 	EXPECT_EQ(12, WEXITSTATUS(st));
 	close(report[0]);
 	close(report[1]);
+}
+
+/*
+ * §5: AFORK_WAITPID covers stops and continues too: only a wait that names
+ * the child reports them (WUNTRACED, WCONTINUED).  waitid(WNOWAIT) on the
+ * named child is the barrier that the stop or continue has happened.
+ */
+TEST_F(wait, waitpid_stop_and_continue_named_only)
+{
+	pid_t pid = start(&self->k, AFORK_WAITPID);
+	siginfo_t info;
+	int st;
+
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, kill(pid, SIGSTOP));
+	ASSERT_EQ(0, waitid(P_PID, pid, &info, WSTOPPED | WNOWAIT));
+	EXPECT_EQ(-1, waitpid(-1, &st, WUNTRACED | WNOHANG));
+	EXPECT_EQ(ECHILD, errno);
+	EXPECT_EQ(-1, waitid(P_ALL, 0, &info, WSTOPPED | WNOHANG));
+	EXPECT_EQ(ECHILD, errno);
+	ASSERT_EQ(pid, waitpid(pid, &st, WUNTRACED));
+	EXPECT_TRUE(WIFSTOPPED(st));
+	EXPECT_EQ(SIGSTOP, WSTOPSIG(st));
+
+	ASSERT_EQ(0, kill(pid, SIGCONT));
+	ASSERT_EQ(0, waitid(P_PID, pid, &info, WCONTINUED | WNOWAIT));
+	EXPECT_EQ(-1, waitpid(-1, &st, WCONTINUED | WNOHANG));
+	EXPECT_EQ(ECHILD, errno);
+	ASSERT_EQ(pid, waitpid(pid, &st, WCONTINUED));
+	EXPECT_TRUE(WIFCONTINUED(st));
+
+	ASSERT_EQ(0, finish(&self->k, 6));
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_EQ(6, WEXITSTATUS(st));
+}
+
+/*
+ * §5: AFORK_NOSIGCHLD silences the exit only, as illumos FORK_NOSIGCHLD
+ * does ("when the child process terminates"): a stop still sends SIGCHLD
+ * with CLD_STOPPED, which job control needs, unless SA_NOCLDSTOP.
+ */
+TEST_F(wait, nosigchld_stop_still_signals)
+{
+	pid_t pid = start(&self->k, AFORK_NOSIGCHLD);
+	struct timespec zero = { 0 };
+	siginfo_t info;
+	int st;
+
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, kill(pid, SIGSTOP));
+	ASSERT_EQ(0, waitid(P_PID, pid, &info, WSTOPPED | WNOWAIT));
+	memset(&info, 0, sizeof(info));
+	ASSERT_EQ(SIGCHLD, sigtimedwait(&self->chld, &info, &zero));
+	EXPECT_EQ(CLD_STOPPED, info.si_code);
+	EXPECT_EQ(pid, info.si_pid);
+	ASSERT_EQ(0, kill(pid, SIGCONT));
+	ASSERT_EQ(0, finish(&self->k, 0));
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	/* The continue may have queued another; the exit adds none. */
+	while (sigtimedwait(&self->chld, &info, &zero) == SIGCHLD)
+		EXPECT_NE(CLD_EXITED, info.si_code);
+}
+
+/*
+ * §5: __WCLONE.  The child's exit signal is SIGCHLD, with AFORK_NOSIGCHLD
+ * too (the flag, not exit_signal 0, keeps the signal back), so it is not
+ * a "clone" child: __WCLONE does not see it, a plain wait does.
+ */
+TEST_F(wait, not_a_clone_child)
+{
+	pid_t pid = start(&self->k, AFORK_NOSIGCHLD);
+	int st;
+
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, finish(&self->k, 8));
+	EXPECT_EQ(-1, waitpid(pid, &st, __WCLONE | WNOHANG));
+	EXPECT_EQ(ECHILD, errno);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_EQ(8, WEXITSTATUS(st));
+}
+
+/*
+ * §5: __WNOTHREAD.  The child belongs to the thread that called afork():
+ * another thread waiting with __WNOTHREAD does not see it.  The creating
+ * thread stays alive until the end, or its children would pass to us.
+ */
+struct creator {
+	struct kid *k;
+	pid_t pid;
+	int done[2];	/* the thread has created the child */
+	int go[2];	/* the thread may exit */
+};
+
+static void *create_and_linger(void *arg)
+{
+	struct creator *c = arg;
+	char x;
+
+	c->pid = start(c->k, 0);
+	if (write(c->done[1], "c", 1) != 1)
+		return NULL;
+	read(c->go[0], &x, 1);
+	return NULL;
+}
+
+TEST_F(wait, wnothread_other_thread)
+{
+	struct creator c = { .k = &self->k };
+	pthread_t th;
+	char x;
+	int st;
+
+	ASSERT_EQ(0, pipe(c.done));
+	ASSERT_EQ(0, pipe(c.go));
+	ASSERT_EQ(0, pthread_create(&th, NULL, create_and_linger, &c));
+	ASSERT_EQ(1, read(c.done[0], &x, 1));
+	ASSERT_GT(c.pid, 0);
+	ASSERT_EQ(0, finish(&self->k, 2));
+	EXPECT_EQ(-1, waitpid(c.pid, &st, __WNOTHREAD | WNOHANG));
+	EXPECT_EQ(ECHILD, errno);
+	ASSERT_EQ(c.pid, waitpid(c.pid, &st, 0));
+	EXPECT_EQ(2, WEXITSTATUS(st));
+	ASSERT_EQ(1, write(c.go[1], "x", 1));
+	pthread_join(th, NULL);
+	close(c.done[0]);
+	close(c.done[1]);
+	close(c.go[0]);
+	close(c.go[1]);
 }
 
 int main(int argc, char **argv)
