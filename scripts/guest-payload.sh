@@ -27,7 +27,7 @@ add() {
 }
 
 # The system call's own tests first: if they fail, the rest means little.
-for t in afork_args_test afork_test afork_wait_test afork_v2_test; do
+for t in afork_args_test afork_test afork_wait_test afork_v2_test afork_edge_test; do
 	add "$t" 300 "$g/afork/$t"
 done
 

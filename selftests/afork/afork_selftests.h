@@ -156,6 +156,33 @@ static inline void *afork_stack_alloc(size_t size)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/*
+ * The arguments most tests use: a stack of AFORK_TEST_STACK_SIZE, a pidfd
+ * and a release word.
+ */
+static inline struct afork_args args_for(void *stack, __u64 flags,
+					 __u32 *word, int *pidfd)
+{
+	struct afork_args a = {
+		.flags = flags | AFORK_PIDFD,
+		.pidfd = ptr_to_u64(pidfd),
+		.stack = ptr_to_u64(stack),
+		.stack_size = AFORK_TEST_STACK_SIZE,
+		.release_word = ptr_to_u64(word),
+	};
+	return a;
+}
+
+/* Reap @pid; its wait status, or -1. */
+static inline int reap(pid_t pid)
+{
+	int st;
+
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	return st;
+}
+
 /* Child-side helpers: raw, errno-free. */
 static inline void child_exit(int status)
 {

@@ -35,19 +35,6 @@ struct shared {
 	void *tstack;		/* top of the stack of the child's thread */
 };
 
-static struct afork_args args_for(void *stack, __u64 flags, __u32 *word,
-				  int *pidfd)
-{
-	struct afork_args a = {
-		.flags = flags | AFORK_PIDFD,
-		.pidfd = ptr_to_u64(pidfd),
-		.stack = ptr_to_u64(stack),
-		.stack_size = AFORK_TEST_STACK_SIZE,
-		.release_word = ptr_to_u64(word),
-	};
-	return a;
-}
-
 static int child_wait_then_exit(void *arg)
 {
 	struct shared *s = arg;
@@ -151,15 +138,6 @@ FIXTURE_TEARDOWN(afork)
 		close(self->pidfd);
 	free(self->s);
 	munmap(self->stack, AFORK_TEST_STACK_SIZE);
-}
-
-static int reap(pid_t pid)
-{
-	int st;
-
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	return st;
 }
 
 /* afork() returns to the parent while the child is still blocked. */

@@ -1,0 +1,461 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * afork(): the edges, series v2.  What the child creates that shares the
+ * mm (a nested afork(), a clone(CLONE_VM) child, its own threads across an
+ * exec by its leader), the EAGAIN path, and how a tracer sees the child.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "afork_selftests.h"
+#include "../kselftest_harness.h"
+
+/* State shared between a test and its afork() child. */
+struct shared {
+	int in[2];		/* parent -> child */
+	int out[2];		/* child -> parent */
+	const char *path;	/* for exec */
+	char *const *argv;
+	long value;
+	void *tstack;		/* top of the stack of the child's thread */
+};
+
+FIXTURE(edge) {
+	struct shared *s;
+	void *stack;
+	__u32 word;
+	int pidfd;
+};
+
+FIXTURE_SETUP(edge)
+{
+	self->s = calloc(1, sizeof(*self->s));
+	ASSERT_NE(NULL, self->s);
+	ASSERT_EQ(0, pipe2(self->s->in, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(self->s->out, O_CLOEXEC));
+	self->stack = afork_stack_alloc(AFORK_TEST_STACK_SIZE);
+	ASSERT_NE(NULL, self->stack);
+	self->word = 0;
+	self->pidfd = -1;
+}
+
+FIXTURE_TEARDOWN(edge)
+{
+	close(self->s->in[0]);
+	close(self->s->in[1]);
+	close(self->s->out[0]);
+	close(self->s->out[1]);
+	if (self->pidfd >= 0)
+		close(self->pidfd);
+	free(self->s);
+	munmap(self->stack, AFORK_TEST_STACK_SIZE);
+}
+
+/* A second thread of the child: wait for a byte, then end. */
+static int thread_wait_then_exit(void *arg)
+{
+	struct shared *s = arg;
+	char c = 0;
+
+	child_read(s->in[0], &c, 1);
+	raw_syscall(__NR_exit, 0, 0, 0, 0);
+	return 0;
+}
+
+static int child_exit_5(void *arg)
+{
+	return 5;
+}
+
+/*
+ * §5: what the child creates that shares the mm is not counted.  The
+ * child starts a grandchild, with afork() or with clone(CLONE_VM), that
+ * waits on the pipe, and exits: the child's release is reported while the
+ * grandchild still runs in our memory.  The test is the grandchild's
+ * subreaper, to reap it.
+ */
+struct nested {
+	struct afork_args ga;	/* the nested afork(), from the child */
+	void *gstack;
+	__u32 gword;
+	int gpidfd;		/* a number in the child's file table */
+	int use_clone;
+};
+
+static int grandchild_wait(void *arg)
+{
+	struct shared *s = arg;
+	char c = 0;
+
+	if (child_read(s->in[0], &c, 1) != 1)
+		return 100;
+	return 9;
+}
+
+static int child_start_grandchild(void *arg)
+{
+	struct shared *s = arg;
+	struct nested *n = (struct nested *)s->path;
+
+	if (n->use_clone)
+		s->value = raw_call_child(__NR_clone, CLONE_VM | SIGCHLD,
+					  (long)n->gstack + AFORK_TEST_STACK_SIZE,
+					  0, grandchild_wait, s);
+	else
+		s->value = afork_run(&n->ga, sizeof(n->ga), grandchild_wait, s);
+	return s->value > 0 ? 3 : 4;
+}
+
+struct nested_job {
+	struct shared *s;
+	void *stack;
+	__u32 *word;
+	int *pidfd;
+};
+
+static void nested_not_counted(struct __test_metadata *_metadata,
+			       struct nested_job *j, int use_clone)
+{
+	struct afork_args a = args_for(j->stack, 0, j->word,
+				       j->pidfd);
+	struct nested n = { .gpidfd = -1, .use_clone = use_clone };
+	pid_t pid, gpid;
+	int st, gfd;
+
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
+	n.gstack = afork_stack_alloc(AFORK_TEST_STACK_SIZE);
+	ASSERT_NE(NULL, n.gstack);
+	n.ga = args_for(n.gstack, 0, &n.gword, &n.gpidfd);
+	j->s->path = (const char *)&n;
+	pid = afork_run(&a, sizeof(a), child_start_grandchild, j->s);
+	ASSERT_GT(pid, 0);
+	EXPECT_EQ(3, WEXITSTATUS(reap(pid)));
+	gpid = j->s->value;
+	ASSERT_GT(gpid, 0);
+	/* The pidfd the nested afork() made is in the child's file table. */
+	gfd = sys_pidfd_open(gpid, 0);
+	ASSERT_GE(gfd, 0);
+	/* The child is gone; the grandchild still runs in our memory. */
+	EXPECT_TRUE(pidfd_wait_events(*j->pidfd, POLLPRI, 0) & POLLPRI);
+	EXPECT_EQ(0, __atomic_load_n(j->word, __ATOMIC_ACQUIRE));
+	if (!use_clone) {
+		EXPECT_EQ((__u32)gpid, __atomic_load_n(&n.gword, __ATOMIC_ACQUIRE));
+		EXPECT_EQ(0, pidfd_wait_events(gfd, POLLPRI, 0));
+	}
+	ASSERT_EQ(1, write(j->s->in[1], "", 1));
+	ASSERT_EQ(gpid, waitpid(gpid, &st, 0));
+	EXPECT_EQ(9, WEXITSTATUS(st));
+	if (!use_clone) {
+		/* Its own release, through the word the child passed. */
+		EXPECT_TRUE(pidfd_wait_events(gfd, POLLPRI, 0) & POLLPRI);
+		EXPECT_EQ(0, __atomic_load_n(&n.gword, __ATOMIC_ACQUIRE));
+	}
+	close(gfd);
+	munmap(n.gstack, AFORK_TEST_STACK_SIZE);
+}
+
+TEST_F(edge, nested_afork_not_counted)
+{
+	struct nested_job j = { self->s, self->stack, &self->word,
+				&self->pidfd };
+
+	nested_not_counted(_metadata, &j, 0);
+}
+
+TEST_F(edge, clone_vm_grandchild_not_counted)
+{
+	struct nested_job j = { self->s, self->stack, &self->word,
+				&self->pidfd };
+
+	nested_not_counted(_metadata, &j, 1);
+}
+
+/*
+ * §5: the child's leader execs while another thread of the child runs.
+ * de_thread() ends that thread, the exec replaces the mm, and the release
+ * is reported once both have left: the program's exit status comes back.
+ */
+static int child_thread_then_exec(void *arg)
+{
+	struct shared *s = arg;
+
+	if (child_start_thread(CLONE_FILES, s->tstack, thread_wait_then_exit,
+			       s) <= 0)
+		return 120;
+	raw_syscall(__NR_execve, (long)s->path, (long)s->argv,
+		    (long)environ, 0);
+	return 127;
+}
+
+TEST_F(edge, leader_exec_with_threads)
+{
+	static const char * const argv[] = { "sh", "-c", "exit 4", NULL };
+	struct afork_args a = args_for(self->stack, 0, &self->word,
+				       &self->pidfd);
+	void *tstack = afork_stack_alloc(AFORK_TEST_STACK_SIZE);
+	pid_t pid;
+
+	ASSERT_NE(NULL, tstack);
+	self->s->tstack = (char *)tstack + AFORK_TEST_STACK_SIZE;
+	self->s->path = "/bin/sh";
+	self->s->argv = (char *const *)argv;
+	pid = afork_run(&a, sizeof(a), child_thread_then_exec, self->s);
+	ASSERT_GT(pid, 0);
+	EXPECT_TRUE(pidfd_wait_events(self->pidfd, POLLPRI, -1) & POLLPRI);
+	EXPECT_EQ(0, __atomic_load_n(&self->word, __ATOMIC_ACQUIRE));
+	EXPECT_EQ(4, WEXITSTATUS(reap(pid)));
+	munmap(tstack, AFORK_TEST_STACK_SIZE);
+}
+
+/*
+ * §5: the EAGAIN path.  A failed afork() creates nothing and writes
+ * nothing: not the release word, not the pidfd, and no descriptor is left
+ * open.  0 when it went so, else a code naming what did not.
+ */
+static int expect_eagain(struct afork_args *a, __u32 *word, int *pidfd)
+{
+	int probe = dup(0), probe2;
+	long r;
+
+	*word = 0xabcd;
+	*pidfd = -7;
+	close(probe);
+	r = afork_run(a, sizeof(*a), child_exit_5, NULL);
+	if (r > 0) {
+		waitpid(r, NULL, 0);
+		return 20;
+	}
+	if (r != -EAGAIN)
+		return 21;
+	if (*word != 0xabcd || *pidfd != -7)
+		return 22;
+	probe2 = dup(0);
+	close(probe2);
+	return probe2 == probe ? 0 : 23;
+}
+
+TEST(eagain_rlimit_nproc)
+{
+	void *stack = afork_stack_alloc(AFORK_TEST_STACK_SIZE);
+	struct rlimit none = { 0, 0 };
+	__u32 word;
+	int pidfd, st;
+	pid_t pid;
+
+	ASSERT_NE(NULL, stack);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		struct afork_args a = args_for(stack, 0, &word, &pidfd);
+
+		/* Root is exempt from RLIMIT_NPROC: be nobody. */
+		if (getuid() == 0 && (setresgid(65534, 65534, 65534) ||
+				      setresuid(65534, 65534, 65534)))
+			_exit(2);
+		if (setrlimit(RLIMIT_NPROC, &none))
+			_exit(3);
+		_exit(expect_eagain(&a, &word, &pidfd));
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_TRUE(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 2)
+		SKIP(return, "cannot become uid 65534");
+	EXPECT_EQ(0, WEXITSTATUS(st));
+	munmap(stack, AFORK_TEST_STACK_SIZE);
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* The same with the child created into a cgroup whose pids.max is 0. */
+TEST_F(edge, eagain_pids_max)
+{
+	char root[] = "/tmp/afork-cg.XXXXXX", dir[64], path[96];
+	struct afork_args a = args_for(self->stack, AFORK_INTO_CGROUP,
+				       &self->word, &self->pidfd);
+	int cg;
+
+	ASSERT_NE(NULL, mkdtemp(root));
+	if (mount("none", root, "cgroup2", 0, NULL)) {
+		rmdir(root);
+		SKIP(return, "cannot mount cgroup2: %s", strerror(errno));
+	}
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", root);
+	if (write_file(path, "+pids")) {
+		umount2(root, MNT_DETACH);
+		rmdir(root);
+		SKIP(return, "no pids controller (CONFIG_CGROUP_PIDS)");
+	}
+	snprintf(dir, sizeof(dir), "%s/afork-pids", root);
+	ASSERT_EQ(0, mkdir(dir, 0755));
+	snprintf(path, sizeof(path), "%s/pids.max", dir);
+	ASSERT_EQ(0, write_file(path, "0"));
+	cg = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(cg, 0);
+	a.cgroup = cg;
+	EXPECT_EQ(0, expect_eagain(&a, &self->word, &self->pidfd));
+	self->pidfd = -1;
+	close(cg);
+	rmdir(dir);
+	umount2(root, MNT_DETACH);
+	rmdir(root);
+}
+
+/*
+ * 2.2: a tracer sees an afork() child as a vfork() child.  v1 reported it
+ * as a fork, and gdb, following the parent, detached the "forked" child
+ * with its breakpoints removed from its memory, which is the parent's.
+ *
+ * The tracee forks off, attached with PTRACE_SEIZE and @options, and runs
+ * one afork() child that exits 5 at once.  It exits 0 when the call went
+ * as @waits says: with waits, the child has been released by the time
+ * afork() returns (the word is clear and POLLPRI is up), as vfork()'s
+ * caller waits.  The tracer records the tracee's event stops and detaches
+ * every other task it is given, as gdb does by default.
+ */
+static int traced_afork(int go, int waits)
+{
+	void *stack = afork_stack_alloc(AFORK_TEST_STACK_SIZE);
+	__u32 word = 0;
+	int pidfd = -1, st;
+	struct afork_args a = args_for(stack, 0, &word, &pidfd);
+	pid_t pid;
+	char c;
+
+	if (!stack || read(go, &c, 1) != 1)
+		return 10;
+	pid = afork_run(&a, sizeof(a), child_exit_5, NULL);
+	if (pid <= 0)
+		return 11;
+	if (waits && (__atomic_load_n(&word, __ATOMIC_ACQUIRE) != 0 ||
+		      !(pidfd_wait_events(pidfd, POLLPRI, 0) & POLLPRI)))
+		return 12;
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) != 5)
+		return 13;
+	return 0;
+}
+
+struct trace_log {
+	int events[8];		/* PTRACE_EVENT_* of the tracee's stops */
+	unsigned long msgs[8];	/* PTRACE_GETEVENTMSG of each */
+	int n;
+	pid_t others[8];	/* other tasks the tracer was given */
+	int n_others;
+	int status;		/* the tracee's exit status */
+};
+
+static int run_traced(unsigned long options, int waits, struct trace_log *log)
+{
+	int go[2], st;
+	pid_t tracee, pid;
+
+	memset(log, 0, sizeof(*log));
+	if (pipe(go))
+		return -1;
+	tracee = fork();
+	if (tracee < 0)
+		return -1;
+	if (tracee == 0) {
+		close(go[1]);
+		_exit(traced_afork(go[0], waits));
+	}
+	close(go[0]);
+	if (ptrace(PTRACE_SEIZE, tracee, 0, options)) {
+		int err = errno;
+
+		close(go[1]);
+		waitpid(tracee, &st, 0);
+		return err;
+	}
+	if (write(go[1], "g", 1) != 1)
+		return -1;
+	close(go[1]);
+	for (;;) {
+		pid = waitpid(-1, &st, __WALL);
+		if (pid < 0)
+			return -1;
+		if (pid != tracee) {
+			/* An auto-attached child: let it go, as gdb does. */
+			if (log->n_others < 8)
+				log->others[log->n_others++] = pid;
+			if (WIFSTOPPED(st))
+				ptrace(PTRACE_DETACH, pid, 0, 0);
+			continue;
+		}
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			log->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+			return 0;
+		}
+		if (WIFSTOPPED(st) && (st >> 16) && log->n < 8) {
+			log->events[log->n] = st >> 16;
+			ptrace(PTRACE_GETEVENTMSG, tracee, 0,
+			       &log->msgs[log->n]);
+			log->n++;
+		}
+		ptrace(PTRACE_CONT, tracee, 0, 0);
+	}
+}
+
+TEST(ptrace_reported_as_vfork)
+{
+	struct trace_log log;
+	int r = run_traced(PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+			   PTRACE_O_TRACECLONE | PTRACE_O_TRACEVFORKDONE,
+			   1, &log);
+
+	if (r > 0)
+		SKIP(return, "PTRACE_SEIZE: %s", strerror(r));
+	ASSERT_EQ(0, r);
+	ASSERT_EQ(2, log.n);
+	EXPECT_EQ(PTRACE_EVENT_VFORK, log.events[0]);
+	EXPECT_EQ(PTRACE_EVENT_VFORK_DONE, log.events[1]);
+	EXPECT_NE(0UL, log.msgs[0]);
+	EXPECT_EQ(log.msgs[0], log.msgs[1]);
+	ASSERT_EQ(1, log.n_others);
+	EXPECT_EQ((pid_t)log.msgs[0], log.others[0]);
+	EXPECT_EQ(0, log.status);
+}
+
+/*
+ * A tracer that follows forks and clones but not vforks hears nothing of
+ * an afork() child, as of a vfork() child, and the caller does not wait.
+ */
+TEST(ptrace_not_reported_as_fork)
+{
+	struct trace_log log;
+	int r = run_traced(PTRACE_O_TRACEFORK | PTRACE_O_TRACECLONE, 0, &log);
+
+	if (r > 0)
+		SKIP(return, "PTRACE_SEIZE: %s", strerror(r));
+	ASSERT_EQ(0, r);
+	EXPECT_EQ(0, log.n);
+	EXPECT_EQ(0, log.n_others);
+	EXPECT_EQ(0, log.status);
+}
+
+int main(int argc, char **argv)
+{
+	if (!afork_supported())
+		ksft_exit_skip("afork() is not supported by this kernel\n");
+	return test_harness_run(argc, argv);
+}
