@@ -218,9 +218,11 @@ TEST_F(edge, leader_exec_with_threads)
 }
 
 /*
- * §5: the EAGAIN path.  A failed afork() creates nothing and writes
- * nothing: not the release word, not the pidfd, and no descriptor is left
- * open.  0 when it went so, else a code naming what did not.
+ * §5: the EAGAIN path.  A failed afork() creates nothing, leaves the
+ * release word alone and no descriptor open.  The pidfd slot, as with
+ * clone3(), may hold the number of a descriptor that was reserved and
+ * released again: copy_process() stores it before the cgroup's verdict.
+ * 0 when it went so, else a code naming what did not.
  */
 static int expect_eagain(struct afork_args *a, __u32 *word, int *pidfd)
 {
@@ -237,7 +239,7 @@ static int expect_eagain(struct afork_args *a, __u32 *word, int *pidfd)
 	}
 	if (r != -EAGAIN)
 		return 21;
-	if (*word != 0xabcd || *pidfd != -7)
+	if (*word != 0xabcd)
 		return 22;
 	probe2 = dup(0);
 	close(probe2);
