@@ -48,6 +48,7 @@ struct shared {
 	char *const *argv;
 	long value;
 	void *tstack;		/* top of the stack of the child's thread */
+	int gone[2];		/* EOF once the child's first thread is gone */
 };
 
 static int child_wait_then_exit(void *arg)
@@ -401,11 +402,18 @@ TEST_F(v2, pollpri_select)
 }
 
 /* The child's second thread: report its TID, wait for a byte, exit. */
+/*
+ * The child's second thread has a file table of its own: once it has
+ * dropped its copy of gone[1], EOF on gone[0] says that the first thread
+ * has run exit_files(), and so exit_mm() before it.  Then it waits for a
+ * byte and exits, the last of the child to leave our mm.
+ */
 static int thread_wait_then_exit(void *arg)
 {
 	struct shared *s = arg;
 	char c = 0;
 
+	raw_syscall(__NR_close, s->gone[1], 0, 0, 0);
 	child_read(s->in[0], &c, 1);
 	raw_syscall(__NR_exit, 0, 0, 0, 0);
 	return 0;
@@ -415,8 +423,7 @@ static int thread_wait_then_exit(void *arg)
 static int child_thread_then_exit(void *arg)
 {
 	struct shared *s = arg;
-	long tid = child_start_thread(CLONE_FILES, s->tstack,
-				      thread_wait_then_exit, s);
+	long tid = child_start_thread(0, s->tstack, thread_wait_then_exit, s);
 
 	s->value = tid;
 	child_write(s->out[1], "t", 1);
@@ -426,7 +433,9 @@ static int child_thread_then_exit(void *arg)
 /*
  * 2.5: a PIDFD_THREAD pidfd of a non-leader thread of the child reports
  * the release (v1 woke and marked the thread group's pid only).  The
- * thread is the last of the child to leave our mm.
+ * thread is the last of the child to leave our mm: it is let go only
+ * after the first thread is gone (without that barrier, the thread could
+ * exit first, and the release then marks the first thread's pid alone).
  */
 TEST_F(v2, pollpri_thread_pidfd)
 {
@@ -438,12 +447,17 @@ TEST_F(v2, pollpri_thread_pidfd)
 	char c;
 
 	ASSERT_NE(NULL, tstack);
+	ASSERT_EQ(0, pipe2(self->s->gone, O_CLOEXEC));
 	self->s->tstack = (char *)tstack + AFORK_TEST_STACK_SIZE;
 	pid = afork_run(&a, sizeof(a), child_thread_then_exit, self->s);
 	ASSERT_GT(pid, 0);
+	close(self->s->gone[1]);
 	ASSERT_EQ(1, read(self->s->out[0], &c, 1));
 	ASSERT_GT(self->s->value, 0);
 	tfd = sys_pidfd_open(self->s->value, PIDFD_THREAD);
+	/* EOF: the first thread has left our mm. */
+	EXPECT_EQ(0, read(self->s->gone[0], &c, 1));
+	close(self->s->gone[0]);
 	if (tfd < 0) {
 		write(self->s->in[1], "", 1);
 		reap(pid);
