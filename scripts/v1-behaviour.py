@@ -64,7 +64,8 @@ edit('kernel/fork.c', '''		if ((clone_flags & CLONE_VFORK) || args->afork)
 edit('kernel/fork.c', '''		else if (args->exit_signal != SIGCHLD)
 			trace = PTRACE_EVENT_CLONE;''', '''		else if (args->exit_signal != SIGCHLD && !args->afork)
 			trace = PTRACE_EVENT_CLONE;''')
-edit('kernel/fork.c', '''	if (ptrace_event_enabled(current, PTRACE_EVENT_VFORK))
-		kargs.flags |= CLONE_VFORK;
-''', '')
+edit('kernel/fork.c', '''	} else if (unlikely(trace) && args->afork) {
+		if (!afork_wait_for_release(pid))
+			ptrace_event_pid(PTRACE_EVENT_VFORK_DONE, pid);
+	}''', '''	}''')
 print("v1 behaviour restored in the work tree")

@@ -367,6 +367,80 @@ TEST_F(args, query_larger_size)
 	EXPECT_EQ(E2BIG, errno);
 }
 
+#if defined(__x86_64__)
+#ifndef __X32_SYSCALL_BIT
+#define __X32_SYSCALL_BIT 0x40000000
+#endif
+/* The number in arch/x86/entry/syscalls/syscall_32.tbl. */
+#define NR_AFORK_I386 600
+
+/*
+ * 2.7: the x32 entry.  The struct is all __u64, so x32 shares the 64-bit
+ * entry point; called with __X32_SYSCALL_BIT it must answer the query and
+ * create a child as the 64-bit call does.
+ */
+TEST_F(args, x32_entry)
+{
+	struct afork_args q = { .flags = AFORK_QUERY };
+	long ret;
+	int st;
+
+	/* x32 at all: getpid() through the same bit. */
+	if (syscall(__X32_SYSCALL_BIT | __NR_getpid) != getpid())
+		SKIP(return, "kernel without x32 (CONFIG_X86_X32_ABI, syscall.x32)");
+	ret = syscall(__X32_SYSCALL_BIT | __NR_afork, &q, sizeof(q));
+	EXPECT_EQ(sizeof(q), ret);
+	EXPECT_EQ(AFORK_FLAGS_ALL, q.flags);
+	ret = raw_call_child(__X32_SYSCALL_BIT | __NR_afork, (long)&self->a,
+			     sizeof(self->a), 0, child_exit42, NULL);
+	ASSERT_GT(ret, 0);
+	ASSERT_EQ(ret, waitpid(ret, &st, 0));
+	EXPECT_EQ(42, WEXITSTATUS(st));
+}
+
+/* The query through the i386 entry (int $0x80), from a process of ours. */
+static long int80_query(struct afork_args *q, long size)
+{
+	long ret;
+
+	__asm__ volatile ("int $0x80"
+			  : "=a"(ret)
+			  : "0"((long)NR_AFORK_I386), "b"(q), "c"(size)
+			  : "r8", "r9", "r10", "r11", "memory");
+	return ret;
+}
+
+/*
+ * 2.7: the i386 entry (IA32_EMULATION).  int $0x80 takes 32-bit pointers,
+ * so the struct sits below 4 GiB.  Without IA32 emulation int $0x80 is a
+ * #GP: the probe runs in a child, and a SIGSEGV there means a skip.
+ */
+TEST_F(args, i386_entry)
+{
+	struct afork_args *q = mmap(NULL, self->page, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT,
+				    -1, 0);
+	pid_t pid;
+	int st;
+
+	ASSERT_NE(MAP_FAILED, q);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		q->flags = AFORK_QUERY;
+		if (int80_query(q, sizeof(*q)) != sizeof(*q))
+			_exit(1);
+		_exit(q->flags == AFORK_FLAGS_ALL ? 0 : 2);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	munmap(q, self->page);
+	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV)
+		SKIP(return, "kernel without CONFIG_IA32_EMULATION");
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	if (!afork_supported())

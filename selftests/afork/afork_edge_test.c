@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -15,6 +16,7 @@
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "afork_selftests.h"
@@ -215,6 +217,98 @@ TEST_F(edge, leader_exec_with_threads)
 	EXPECT_EQ(0, __atomic_load_n(&self->word, __ATOMIC_ACQUIRE));
 	EXPECT_EQ(4, WEXITSTATUS(reap(pid)));
 	munmap(tstack, AFORK_TEST_STACK_SIZE);
+}
+
+/*
+ * §5: an exec that fails past the point of no return.  The program is an
+ * ELF whose one segment asks for 16 TiB of zeroed memory: the kernel has
+ * already replaced the mm (the release) when vm_brk_flags() fails, and
+ * then kills the child with SIGSEGV.  The parent sees the release and the
+ * signal; the child never returns to its function.
+ */
+static int write_huge_bss_elf(char *path)
+{
+	static const unsigned char code[] = {
+		0xb8, 0x3c, 0x00, 0x00, 0x00,	/* mov $60, %eax */
+		0x31, 0xff,			/* xor %edi, %edi */
+		0x0f, 0x05,			/* syscall */
+	};
+	unsigned char img[0x78 + sizeof(code)] = { 0 };
+	__u64 v;
+	int fd, ok;
+
+	img[0] = 0x7f;				/* ELFMAG */
+	memcpy(img + 1, "ELF", 3);
+	img[4] = 2;				/* ELFCLASS64 */
+	img[5] = 1;				/* ELFDATA2LSB */
+	img[6] = 1;				/* EV_CURRENT */
+	img[16] = 2;				/* e_type: ET_EXEC */
+	img[18] = 62;				/* e_machine: x86-64 */
+	img[20] = 1;				/* e_version */
+	v = 0x400078;				/* e_entry */
+	memcpy(img + 24, &v, 8);
+	v = 64;					/* e_phoff */
+	memcpy(img + 32, &v, 8);
+	img[52] = 64;				/* e_ehsize */
+	img[54] = 56;				/* e_phentsize */
+	img[56] = 1;				/* e_phnum */
+	img[64] = 1;				/* p_type: PT_LOAD */
+	img[68] = 7;				/* p_flags: RWX */
+	v = 0x400000;				/* p_vaddr, p_paddr */
+	memcpy(img + 64 + 16, &v, 8);
+	memcpy(img + 64 + 24, &v, 8);
+	v = sizeof(img);			/* p_filesz */
+	memcpy(img + 64 + 32, &v, 8);
+	v = 1ULL << 44;				/* p_memsz: 16 TiB */
+	memcpy(img + 64 + 40, &v, 8);
+	v = 0x1000;				/* p_align */
+	memcpy(img + 64 + 48, &v, 8);
+	memcpy(img + 0x78, code, sizeof(code));
+
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, img, sizeof(img)) == (ssize_t)sizeof(img) &&
+	     fchmod(fd, 0755) == 0;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+static int child_exec_path(void *arg)
+{
+	struct shared *s = arg;
+
+	s->value = raw_syscall(__NR_execve, (long)s->path, (long)s->argv,
+			       (long)environ, 0);
+	return 127;
+}
+
+TEST_F(edge, exec_fails_past_point_of_no_return)
+{
+	char path[] = "/tmp/afork-huge-bss.XXXXXX";
+	static const char * const argv[] = { "huge-bss", NULL };
+	struct afork_args a = args_for(self->stack, 0, &self->word,
+				       &self->pidfd);
+	pid_t pid;
+	int st;
+
+#if !defined(__x86_64__)
+	SKIP(return, "the ELF image is x86-64");
+#endif
+	ASSERT_EQ(0, write_huge_bss_elf(path));
+	self->s->path = path;
+	self->s->argv = (char *const *)argv;
+	self->s->value = 1;
+	pid = afork_run(&a, sizeof(a), child_exec_path, self->s);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	unlink(path);
+	EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV)
+		TH_LOG("status %#x", st);
+	/* Released when the mm was replaced; the exec never returned. */
+	EXPECT_TRUE(pidfd_wait_events(self->pidfd, POLLPRI, 0) & POLLPRI);
+	EXPECT_EQ(0, __atomic_load_n(&self->word, __ATOMIC_ACQUIRE));
+	EXPECT_EQ(1, self->s->value);
 }
 
 /*
@@ -453,6 +547,154 @@ TEST(ptrace_not_reported_as_fork)
 	EXPECT_EQ(0, log.n);
 	EXPECT_EQ(0, log.n_others);
 	EXPECT_EQ(0, log.status);
+}
+
+/*
+ * VFORK_DONE means released: after the last thread of the child has left
+ * the mm, not when its first one has (found by a probe: the first version
+ * of the tracer support completed vfork_done when the child's leader
+ * exited, with a second thread still running in the caller's memory).
+ *
+ * The child's leader starts a thread, which waits on hold[], and exits.
+ * The tracer waits until the leader is gone (EOF on gone[]: the leader's
+ * file table held the last write end), looks for a VFORK_DONE stop for up
+ * to a second, and only then lets the thread go.  The tracee checks, when
+ * afork() returns, that the release word is clear, and exits 12 if not.
+ */
+struct held {
+	int hold[2];
+	int gone[2];
+	int started[2];
+	void *tstack;
+};
+
+static int held_thread(void *arg)
+{
+	struct held *h = arg;
+	char c;
+
+	/* Its own file table: drop its copy of the write end. */
+	raw_syscall(__NR_close, h->gone[1], 0, 0, 0);
+	child_read(h->hold[0], &c, 1);
+	raw_syscall(__NR_exit, 0, 0, 0, 0);
+	return 0;
+}
+
+static int child_leader_leaves_thread(void *arg)
+{
+	struct held *h = arg;
+
+	if (child_start_thread(0, h->tstack, held_thread, h) <= 0)
+		return 120;
+	child_write(h->started[1], "s", 1);
+	return raw_syscall(__NR_exit, 0, 0, 0, 0);
+}
+
+/* In the tracee: once the child has its file table, drop our write end. */
+static void *drop_gone(void *arg)
+{
+	struct held *h = arg;
+	char c;
+
+	if (read(h->started[0], &c, 1) == 1)
+		close(h->gone[1]);
+	return NULL;
+}
+
+static int traced_afork_thread(int go, struct held *h)
+{
+	void *stack = afork_stack_alloc(AFORK_TEST_STACK_SIZE);
+	__u32 word = 0;
+	int pidfd = -1, st;
+	struct afork_args a = args_for(stack, 0, &word, &pidfd);
+	pthread_t th;
+	pid_t pid;
+	char c;
+
+	if (!stack || read(go, &c, 1) != 1 ||
+	    pthread_create(&th, NULL, drop_gone, h))
+		return 10;
+	pid = afork_run(&a, sizeof(a), child_leader_leaves_thread, h);
+	if (pid <= 0)
+		return 11;
+	if (__atomic_load_n(&word, __ATOMIC_ACQUIRE) != 0)
+		return 12;
+	if (waitpid(pid, &st, 0) != pid)
+		return 13;
+	pthread_join(th, NULL);
+	return 0;
+}
+
+TEST(ptrace_vfork_done_after_last_thread)
+{
+	struct held h;
+	int go[2], st, vforked = 0, done_early = 0, done = 0;
+	unsigned long msg = 0;
+	pid_t tracee, pid;
+	char c = 0;
+
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(h.hold));
+	ASSERT_EQ(0, pipe(h.gone));
+	ASSERT_EQ(0, pipe(h.started));
+	h.tstack = (char *)afork_stack_alloc(AFORK_TEST_STACK_SIZE) +
+		   AFORK_TEST_STACK_SIZE;
+	tracee = fork();
+	ASSERT_GE(tracee, 0);
+	if (tracee == 0)
+		_exit(traced_afork_thread(go[0], &h));
+	close(h.gone[1]);
+	if (ptrace(PTRACE_SEIZE, tracee, 0,
+		   PTRACE_O_TRACEVFORK | PTRACE_O_TRACEVFORKDONE)) {
+		kill(tracee, SIGKILL);
+		waitpid(tracee, &st, 0);
+		SKIP(return, "PTRACE_SEIZE: %s", strerror(errno));
+	}
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	for (;;) {
+		pid = waitpid(-1, &st, __WALL);
+		ASSERT_GT(pid, 0);
+		if (pid != tracee) {
+			/* The auto-attached child: let it go, as gdb does. */
+			if (WIFSTOPPED(st))
+				ptrace(PTRACE_DETACH, pid, 0, 0);
+			continue;
+		}
+		if (!WIFSTOPPED(st))
+			break;
+		if ((st >> 16) == PTRACE_EVENT_VFORK_DONE)
+			done++;
+		if ((st >> 16) == PTRACE_EVENT_VFORK)
+			ptrace(PTRACE_GETEVENTMSG, tracee, 0, &msg);
+		ptrace(PTRACE_CONT, tracee, 0, 0);
+		if ((st >> 16) != PTRACE_EVENT_VFORK || vforked++)
+			continue;
+		/* The auto-attached child starts stopped: let it go. */
+		ASSERT_EQ((pid_t)msg, waitpid((pid_t)msg, &st, __WALL));
+		ASSERT_TRUE(WIFSTOPPED(st));
+		ASSERT_EQ(0, ptrace(PTRACE_DETACH, (pid_t)msg, 0, 0));
+		/* EOF: the leader has left the mm; its thread still runs. */
+		ASSERT_EQ(0, read(h.gone[0], &c, 1));
+		/* A bounded look for a stop that must not come yet. */
+		for (int i = 0; i < 100 && !done_early; i++) {
+			struct timespec ten_ms = { 0, 10 * 1000 * 1000 };
+
+			pid = waitpid(tracee, &st, WNOHANG | __WALL);
+			if (pid == tracee && WIFSTOPPED(st)) {
+				done_early = (st >> 16) == PTRACE_EVENT_VFORK_DONE;
+				done += done_early;
+				ptrace(PTRACE_CONT, tracee, 0, 0);
+			}
+			if (!done_early)
+				nanosleep(&ten_ms, NULL);
+		}
+		ASSERT_EQ(1, write(h.hold[1], &c, 1));
+	}
+	EXPECT_EQ(1, vforked);
+	EXPECT_EQ(0, done_early);
+	EXPECT_EQ(1, done);
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
 }
 
 int main(int argc, char **argv)
