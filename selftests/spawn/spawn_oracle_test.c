@@ -175,10 +175,9 @@ static void run_one(struct __test_metadata *_metadata, const char *tmp,
 		    struct outcome *o)
 {
 	char base[PATH_MAX + 64], run[PATH_MAX + 128], out[PATH_MAX + 128];
-	char cwd[PATH_MAX];
 	char *argv[16];
 	const char *path;
-	int pipefd[2], i, r;
+	int pipefd[2], i, r, cwdfd, fd;
 	pid_t pid = -1;
 	char *old_path = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
 
@@ -191,7 +190,16 @@ static void run_one(struct __test_metadata *_metadata, const char *tmp,
 	ASSERT_EQ(0, mkdir(base, 0777));
 	ASSERT_EQ(0, mkdirs(run, strlen(base)));
 	make_tree(_metadata, run);
-	ASSERT_NE(NULL, getcwd(cwd, sizeof(cwd)));
+	/*
+	 * Back to here by descriptor, not by name: RESETIDS runs with euid
+	 * 65534, which may not search the path to it (a checkout under
+	 * /root, as in the clean room).  Far above the fds the runs compare.
+	 */
+	fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_GE(fd, 0);
+	cwdfd = fcntl(fd, F_DUPFD_CLOEXEC, 300);
+	close(fd);
+	ASSERT_GE(cwdfd, 300);
 	ASSERT_EQ(0, chdir(run));
 	open_parent_fds(_metadata, pipefd);
 	make_argv(s, out, base, argv);
@@ -317,7 +325,8 @@ static void run_one(struct __test_metadata *_metadata, const char *tmp,
 		setenv("PATH", old_path, 1);
 	free(old_path);
 	close_parent_fds();
-	ASSERT_EQ(0, chdir(cwd));
+	ASSERT_EQ(0, fchdir(cwdfd));
+	close(cwdfd);
 	o->dumped = read_file(out, o->dump, sizeof(o->dump)) >= 0;
 }
 
