@@ -20,6 +20,16 @@
 #       effective set without the permitted one and cap_set_proc() fails
 #       with EPERM.  A problem of the test with this libcap, not of the
 #       kernel.
+#   pidfd_autoreap_test: autoreap_multithreaded, nnp_sets_no_new_privs,
+#   autokill_without_nnp_with_cap (excluded with -T; its 17 other cases run)
+#       race in 7.3 itself: each polls the pidfd of an autoreaped child for
+#       POLLIN, then asks PIDFD_GET_INFO for PIDFD_INFO_EXIT.  exit_notify()
+#       raises POLLIN (do_notify_parent()/do_notify_pidfd()) before it drops
+#       tasklist_lock and calls release_task(), where pidfs_exit() stores
+#       the exit info, so a poller that runs in between sees no
+#       PIDFD_INFO_EXIT.  All three failed in a clean-room run on a loaded
+#       host (2026-12-01) and passed in every run on an idle one; the
+#       series changes neither path.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -42,7 +52,7 @@ pidfd_poll_test         600 pidfd 1000
 pidfd_wait              120 pidfd
 pidfd_getfd_test        120 pidfd
 pidfd_setns_test        300 pidfd
-pidfd_autoreap_test     300 pidfd
+pidfd_autoreap_test     300 pidfd -T autoreap_multithreaded -T nnp_sets_no_new_privs -T autokill_without_nnp_with_cap
 pidfd_info_test         300 pidfd
 pidfd_file_handle_test  120 pidfd
 pidfd_bind_mount        120 pidfd
