@@ -28,8 +28,8 @@
 #       tasklist_lock and calls release_task(), where pidfs_exit() stores
 #       the exit info, so a poller that runs in between sees no
 #       PIDFD_INFO_EXIT.  All three failed in a clean-room run on a loaded
-#       host (2026-12-01) and passed in every run on an idle one; the
-#       series changes neither path.
+#       host, autoreap_multithreaded alone in a later run here, the other
+#       cases never (2026-12-01); the series changes neither path.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)

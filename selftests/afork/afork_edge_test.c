@@ -312,6 +312,49 @@ TEST_F(edge, exec_fails_past_point_of_no_return)
 }
 
 /*
+ * §5: a given mask, less SIGKILL and SIGSTOP, is the one the exec'd program
+ * starts with: the program (this test, run as --print-sigmask) prints it.
+ */
+static int child_exec_to_pipe(void *arg)
+{
+	struct shared *s = arg;
+
+	if (raw_syscall(__NR_dup2, s->out[1], 1, 0, 0) != 1)
+		return 120;
+	s->value = raw_syscall(__NR_execve, (long)s->path, (long)s->argv,
+			       (long)environ, 0);
+	return 127;
+}
+
+TEST_F(edge, mask_carried_into_exec_sigstop_dropped)
+{
+	static const char * const argv[] = { "afork_edge_test",
+					     "--print-sigmask", NULL };
+	struct afork_args a = args_for(self->stack, 0, &self->word,
+				       &self->pidfd);
+	__u64 want = (1ULL << (SIGUSR1 - 1)) | (1ULL << (SIGTERM - 1));
+	__u64 mask = want | (1ULL << (SIGSTOP - 1));
+	unsigned long long got;
+	char buf[64] = { 0 }, *end;
+	pid_t pid;
+	int st;
+
+	a.sigmask = ptr_to_u64(&mask);
+	a.sigmask_size = sizeof(mask);
+	self->s->path = "/proc/self/exe";
+	self->s->argv = (char *const *)argv;
+	pid = afork_run(&a, sizeof(a), child_exec_to_pipe, self->s);
+	ASSERT_GT(pid, 0);
+	/* The program has written all it writes once it has exited. */
+	st = reap(pid);
+	ASSERT_EQ(0, st) TH_LOG("status %#x, execve %ld", st, self->s->value);
+	ASSERT_GT(read(self->s->out[0], buf, sizeof(buf) - 1), 0);
+	got = strtoull(buf, &end, 16);
+	ASSERT_EQ('\n', *end) TH_LOG("printed: %s", buf);
+	EXPECT_EQ(want, got);
+}
+
+/*
  * §5: the EAGAIN path.  A failed afork() creates nothing, leaves the
  * release word alone and no descriptor open.  The pidfd slot, as with
  * clone3(), may hold the number of a descriptor that was reserved and
@@ -699,6 +742,15 @@ TEST(ptrace_vfork_done_after_last_thread)
 
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "--print-sigmask")) {
+		__u64 mask = 0;
+
+		if (raw_syscall(__NR_rt_sigprocmask, SIG_BLOCK, 0, (long)&mask,
+				sizeof(mask)))
+			return 1;
+		printf("%llx\n", (unsigned long long)mask);
+		return 0;
+	}
 	if (!afork_supported())
 		ksft_exit_skip("afork() is not supported by this kernel\n");
 	return test_harness_run(argc, argv);
