@@ -355,6 +355,57 @@ TEST_F(edge, mask_carried_into_exec_sigstop_dropped)
 }
 
 /*
+ * §5: no event from threads started after the release.  The exec'd
+ * program (this test, as --thread-after-release) waits for a byte, starts
+ * a thread and joins it; the word recycled after POLLPRI stays untouched.
+ */
+static void *noop_thread(void *arg)
+{
+	return arg;
+}
+
+static int thread_after_release_main(void)
+{
+	pthread_t th;
+	char c;
+
+	if (read(0, &c, 1) != 1 || pthread_create(&th, NULL, noop_thread, NULL))
+		return 1;
+	return pthread_join(th, NULL) ? 2 : 6;
+}
+
+static int child_stdin_exec(void *arg)
+{
+	struct shared *s = arg;
+
+	if (raw_syscall(__NR_dup2, s->in[0], 0, 0, 0) != 0)
+		return 120;
+	raw_syscall(__NR_execve, (long)s->path, (long)s->argv,
+		    (long)environ, 0);
+	return 127;
+}
+
+TEST_F(edge, threads_after_release_not_counted)
+{
+	static const char * const argv[] = { "afork_edge_test",
+					     "--thread-after-release", NULL };
+	struct afork_args a = args_for(self->stack, 0, &self->word,
+				       &self->pidfd);
+	pid_t pid;
+
+	self->s->path = "/proc/self/exe";
+	self->s->argv = (char *const *)argv;
+	pid = afork_run(&a, sizeof(a), child_stdin_exec, self->s);
+	ASSERT_GT(pid, 0);
+	ASSERT_TRUE(pidfd_wait_events(self->pidfd, POLLPRI, -1) & POLLPRI);
+	EXPECT_EQ(0, __atomic_load_n(&self->word, __ATOMIC_ACQUIRE));
+	__atomic_store_n(&self->word, 0x77, __ATOMIC_RELEASE);
+	ASSERT_EQ(1, write(self->s->in[1], "", 1));
+	EXPECT_EQ(6, WEXITSTATUS(reap(pid)));
+	EXPECT_EQ(0x77, __atomic_load_n(&self->word, __ATOMIC_ACQUIRE));
+}
+
+/*
  * §5: the EAGAIN path.  A failed afork() creates nothing, leaves the
  * release word alone and no descriptor open.  The pidfd slot, as with
  * clone3(), may hold the number of a descriptor that was reserved and
@@ -742,6 +793,8 @@ TEST(ptrace_vfork_done_after_last_thread)
 
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "--thread-after-release"))
+		return thread_after_release_main();
 	if (argc == 2 && !strcmp(argv[1], "--print-sigmask")) {
 		__u64 mask = 0;
 
