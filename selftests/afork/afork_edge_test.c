@@ -315,11 +315,13 @@ TEST_F(edge, exec_fails_past_point_of_no_return)
  * §5: a given mask, less SIGKILL and SIGSTOP, is the one the exec'd program
  * starts with: the program (this test, run as --print-sigmask) prints it.
  */
-static int child_exec_to_pipe(void *arg)
+/* Exec s->path with in[0] as stdin and out[1] as stdout. */
+static int child_exec_stdio(void *arg)
 {
 	struct shared *s = arg;
 
-	if (raw_syscall(__NR_dup2, s->out[1], 1, 0, 0) != 1)
+	if (raw_syscall(__NR_dup2, s->in[0], 0, 0, 0) != 0 ||
+	    raw_syscall(__NR_dup2, s->out[1], 1, 0, 0) != 1)
 		return 120;
 	s->value = raw_syscall(__NR_execve, (long)s->path, (long)s->argv,
 			       (long)environ, 0);
@@ -343,7 +345,7 @@ TEST_F(edge, mask_carried_into_exec_sigstop_dropped)
 	a.sigmask_size = sizeof(mask);
 	self->s->path = "/proc/self/exe";
 	self->s->argv = (char *const *)argv;
-	pid = afork_run(&a, sizeof(a), child_exec_to_pipe, self->s);
+	pid = afork_run(&a, sizeof(a), child_exec_stdio, self->s);
 	ASSERT_GT(pid, 0);
 	/* The program has written all it writes once it has exited. */
 	st = reap(pid);
@@ -374,17 +376,6 @@ static int thread_after_release_main(void)
 	return pthread_join(th, NULL) ? 2 : 6;
 }
 
-static int child_stdin_exec(void *arg)
-{
-	struct shared *s = arg;
-
-	if (raw_syscall(__NR_dup2, s->in[0], 0, 0, 0) != 0)
-		return 120;
-	raw_syscall(__NR_execve, (long)s->path, (long)s->argv,
-		    (long)environ, 0);
-	return 127;
-}
-
 TEST_F(edge, threads_after_release_not_counted)
 {
 	static const char * const argv[] = { "afork_edge_test",
@@ -395,7 +386,7 @@ TEST_F(edge, threads_after_release_not_counted)
 
 	self->s->path = "/proc/self/exe";
 	self->s->argv = (char *const *)argv;
-	pid = afork_run(&a, sizeof(a), child_stdin_exec, self->s);
+	pid = afork_run(&a, sizeof(a), child_exec_stdio, self->s);
 	ASSERT_GT(pid, 0);
 	ASSERT_TRUE(pidfd_wait_events(self->pidfd, POLLPRI, -1) & POLLPRI);
 	EXPECT_EQ(0, __atomic_load_n(&self->word, __ATOMIC_ACQUIRE));
