@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -50,26 +51,43 @@ static int copy_opts(struct afork_opts *dst, const struct afork_opts *src)
 }
 
 /* Remember which open files the handle's fds are (see internal.h). */
-static void note_fd(struct afork_child *c, int i, int fd)
+static void note_fd(struct afork_child *c, int i, int fd, pid_t self)
 {
+	struct f_owner_ex own = { F_OWNER_PID, self };
 	struct stat st;
 
 	c->fd_dev[i] = c->fd_ino[i] = 0;
-	if (fd >= 0 && fstat(fd, &st) == 0) {
-		c->fd_dev[i] = (uint64_t)st.st_dev;
-		c->fd_ino[i] = (uint64_t)st.st_ino;
-	}
+	c->fd_owner[i] = 0;
+	if (fd < 0 || fstat(fd, &st))
+		return;
+	c->fd_dev[i] = (uint64_t)st.st_dev;
+	c->fd_ino[i] = (uint64_t)st.st_ino;
+	/*
+	 * The inode alone does not tell one file description from another:
+	 * eventfds share one, and so do pidfds of one process (pidfs) or of
+	 * any process (before 6.9).  Mark ours as owned by this process, an
+	 * owner that means nothing to a pidfd or an eventfd (neither sends
+	 * SIGIO), so that no description the caller makes has it.
+	 */
+	if (fcntl(fd, F_SETOWN_EX, &own) == 0)
+		c->fd_owner[i] = self;
 }
 
-/* fd is still the file the handle got for slot i. */
+/* fd is still the file description the handle got for slot i. */
 static int fd_still_ours(const struct afork_child *c, int i, int fd)
 {
+	struct f_owner_ex own;
 	struct stat st;
 
 	if (fd < 0 || fstat(fd, &st))
 		return 0;
-	return (uint64_t)st.st_dev == c->fd_dev[i] &&
-	       (uint64_t)st.st_ino == c->fd_ino[i];
+	if ((uint64_t)st.st_dev != c->fd_dev[i] ||
+	    (uint64_t)st.st_ino != c->fd_ino[i])
+		return 0;
+	if (!c->fd_owner[i])
+		return 1;
+	return fcntl(fd, F_GETOWN_EX, &own) == 0 &&
+	       own.type == F_OWNER_PID && own.pid == c->fd_owner[i];
 }
 
 /* How start() runs the child. */
@@ -154,8 +172,12 @@ static int start(struct afork_child **childp, const struct afork_opts *uopts,
 		afork__pool_put(c);
 		return r;
 	}
-	note_fd(c, 0, c->pidfd);
-	note_fd(c, 1, c->release_fd);
+	if (c->pidfd >= 0 || c->release_fd >= 0) {
+		pid_t self = getpid();
+
+		note_fd(c, 0, c->pidfd, self);
+		note_fd(c, 1, c->release_fd, self);
+	}
 	if (childp) {
 		*childp = c;
 		return 0;
@@ -429,6 +451,10 @@ AFORK_API pid_t afork_wait(struct afork_child *c, int *status, int options)
 	/* A stand-in reports its child's status, if it lived to see it. */
 	if (c->proxy && afork__load(&c->proxy_done))
 		st = c->proxy_status;
+	/* And its pid, the one afork_pid() gave. */
+	if (c->proxy && __atomic_load_n(&c->proxy_pid, __ATOMIC_ACQUIRE) > 0)
+		r = c->proxy_pid;
+	c->status = st;
 	if (status)
 		*status = st;
 	/*

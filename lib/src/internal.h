@@ -62,17 +62,20 @@ struct afork_child {
 	unsigned char owned;		/* a handle exists */
 	unsigned char foreign;		/* inherited through fork() */
 	unsigned char reaped;
+	int status;			/* the wait status, once reaped */
 	int backend;
 	pid_t pid;
 	int pidfd;
 	int release_fd;			/* see afork_release_pollfd() */
 	short release_events;
 	/*
-	 * st_dev and st_ino of pidfd and release_fd when the child started:
+	 * st_dev and st_ino of pidfd and release_fd when the child started,
+	 * and a mark on their file descriptions (afork.c: note_fd()):
 	 * both are lent to the caller, and one the caller closed may have
 	 * been reused by the time the handle closes it (afork_free()).
 	 */
 	uint64_t fd_dev[2], fd_ino[2];
+	pid_t fd_owner[2];		/* their F_SETOWN_EX mark, 0 if none */
 	/*
 	 * The library's own fds that the child inherits, -1 if none: set
 	 * before the child starts, so that code in the child can tell them

@@ -226,9 +226,14 @@ int afork__pclose(FILE *fp, int *status)
 	if (!e)
 		return 0;
 	fclose(fp);
-	while ((r = afork_wait(e->child, &st, 0)) < 0 && errno == EINTR)
-		;
-	*status = r < 0 ? -errno : st;
+	/* The status the caller may have collected with afork_wait(). */
+	if (e->child->reaped) {
+		*status = e->child->status;
+	} else {
+		while ((r = afork_wait(e->child, &st, 0)) < 0 && errno == EINTR)
+			;
+		*status = r < 0 ? -errno : st;
+	}
 	afork_free(e->child);
 	free(e);
 	return 1;

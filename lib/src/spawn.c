@@ -221,10 +221,13 @@ int afork__spawn_wait_exec(struct afork_child *c, int shielded)
 			break;
 		sys_futex_wait(&c->release, v, NULL);
 	}
-	/* The shield died before saying so: the command did not start. */
+	/*
+	 * The shield died before saying so (killed): the command was never
+	 * created, which popen reports as fork() failing would be.
+	 */
 	if (__atomic_load_n(&b->exec_done, __ATOMIC_ACQUIRE))
 		return __atomic_load_n(&c->exec_errno, __ATOMIC_ACQUIRE);
-	return c->exec_errno ? c->exec_errno : ECHILD;
+	return c->exec_errno ? c->exec_errno : EAGAIN;
 }
 
 static int spawn(struct afork_child **childp, pid_t *pid, const char *path,

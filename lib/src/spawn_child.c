@@ -249,6 +249,13 @@ static int shielded_body(void *p)
 	afork__syscall2(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL);
 	if (afork__syscall0(__NR_getppid) != b->shield_pid)
 		sys_exit_group(127);
+	/*
+	 * Back into the caller's group, out of the shield's.  It fails only
+	 * if that group is gone meanwhile: the command then stays in the
+	 * shield's, which no one else is in.
+	 */
+	if (b->caller_pgrp > 0)
+		afork__syscall2(__NR_setpgid, 0, b->caller_pgrp);
 
 	/* The caller's SIGCHLD disposition, which the shield changed. */
 	if (b->chld_ignored) {
@@ -270,7 +277,8 @@ static void exec_done(struct afork_child *c, struct spawn_block *b)
  * The shield (see spawn_int.h): a child that never execs, so that its
  * exit_signal 0 holds, runs the command as its own child and passes on
  * its wait status through the handle.  Every signal stays blocked here;
- * those sent to the shield are forwarded to the command.
+ * those sent to the shield are forwarded to the command.  Being alone in
+ * its process group, the shield gets no signal meant for the caller's.
  */
 static AFORK_NORETURN void shield(struct afork_child *c, struct spawn_block *b)
 {
@@ -285,6 +293,10 @@ static AFORK_NORETURN void shield(struct afork_child *c, struct spawn_block *b)
 	sys_sigaction(SIGCHLD, &dfl, &old);
 	b->chld_ignored = old.handler == (void *)SIG_IGN;
 	b->shield_pid = (pid_t)sys_getpid();
+	/* A group of its own: see spawn_int.h (the caller's group, for the command). */
+	b->caller_pgrp = (pid_t)afork__syscall1(__NR_getpgid, 0);
+	if (afork__syscall2(__NR_setpgid, 0, 0) < 0)
+		b->caller_pgrp = 0;
 	args[0] = CLONE_VM | CLONE_VFORK | SIGCHLD;
 	args[1] = (long)b->shield_stack;
 	gpid = afork__tramp(__NR_clone, args, shielded_body, c);

@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -1457,6 +1458,32 @@ TEST_F(backend, pidfd_lent_closed)
 	close(fd);
 }
 
+/*
+ * The same when the reused number holds another pidfd of the same child:
+ * one inode under pidfs, but not our file description.
+ */
+TEST_F(backend, pidfd_lent_closed_same_child)
+{
+	struct afork_child *c = start_with_fds(_metadata);
+	int fd, other, st;
+
+	ASSERT_NE(NULL, c);
+	fd = afork_pidfd(c);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, close(fd));
+	other = (int)syscall(SYS_pidfd_open, afork_pid(c), 0);
+	ASSERT_GE(other, 0);
+	if (other != fd) {
+		ASSERT_EQ(fd, dup3(other, fd, O_CLOEXEC));
+		close(other);
+	}
+	ASSERT_EQ(afork_pid(c), afork_wait(c, &st, 0));
+	EXPECT_EQ(5, WEXITSTATUS(st));
+	afork_free(c);
+	EXPECT_NE(-1, fcntl(fd, F_GETFD));
+	close(fd);
+}
+
 /* The same for a lent release fd. */
 TEST_F(backend, release_fd_lent_closed)
 {
@@ -1471,6 +1498,40 @@ TEST_F(backend, release_fd_lent_closed)
 	ASSERT_GE(other, 0);
 	if (other != pfd.fd) {
 		ASSERT_EQ(pfd.fd, dup2(other, pfd.fd));
+		close(other);
+	}
+	ASSERT_EQ(afork_pid(c), afork_wait(c, &st, 0));
+	afork_free(c);
+	EXPECT_NE(-1, fcntl(pfd.fd, F_GETFD));
+	close(pfd.fd);
+}
+
+/*
+ * The same when the reused number holds a descriptor of the release fd's
+ * kind: eventfds (vfork) share one inode, and so do pidfds of the child
+ * (syscall backend).
+ */
+TEST_F(backend, release_fd_lent_closed_same_kind)
+{
+	struct afork_child *c = start_with_fds(_metadata);
+	struct pollfd pfd;
+	int other, p[2], st;
+
+	ASSERT_NE(NULL, c);
+	ASSERT_EQ(0, afork_release_pollfd(c, &pfd));
+	ASSERT_EQ(0, close(pfd.fd));
+	if (self->id == AFORK_BACKEND_VFORK) {
+		other = eventfd(0, EFD_CLOEXEC);
+	} else if (self->id == AFORK_BACKEND_SYSCALL) {
+		other = (int)syscall(SYS_pidfd_open, afork_pid(c), 0);
+	} else {
+		ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+		close(p[1]);
+		other = p[0];
+	}
+	ASSERT_GE(other, 0);
+	if (other != pfd.fd) {
+		ASSERT_EQ(pfd.fd, dup3(other, pfd.fd, O_CLOEXEC));
 		close(other);
 	}
 	ASSERT_EQ(afork_pid(c), afork_wait(c, &st, 0));

@@ -190,11 +190,47 @@ static inline int write_file(const char *path, const char *text, mode_t mode)
  * The helper program: this test binary run as
  *   prog --helper exit N      exits with N
  *   prog --helper cat         copies stdin to stdout until EOF, exits 0
+ *   prog --helper rtcount     prints "PID PPID", counts SIGRTMIN+1 until
+ *                             SIGRTMIN+2 comes, prints the count, exits 0
  */
+static volatile sig_atomic_t helper_rt_count, helper_rt_done;
+
+static void helper_rt(int sig)
+{
+	if (sig == SIGRTMIN + 1)
+		helper_rt_count++;
+	else
+		helper_rt_done = 1;
+}
+
+static inline int helper_rtcount(void)
+{
+	struct sigaction sa = { .sa_handler = helper_rt };
+	sigset_t none, both;
+
+	sigemptyset(&none);
+	sigemptyset(&both);
+	sigaddset(&both, SIGRTMIN + 1);
+	sigaddset(&both, SIGRTMIN + 2);
+	/* Queued, not merged, and the lower number delivered first. */
+	sigprocmask(SIG_BLOCK, &both, NULL);
+	if (sigaction(SIGRTMIN + 1, &sa, NULL) || sigaction(SIGRTMIN + 2, &sa, NULL))
+		return 1;
+	printf("%d %d\n", (int)getpid(), (int)getppid());
+	fflush(stdout);
+	while (!helper_rt_done)
+		sigsuspend(&none);
+	printf("%d\n", (int)helper_rt_count);
+	return 0;
+}
+
 static inline int run_helper(int argc, char **argv)
 {
 	char buf[256];
 	ssize_t n;
+
+	if (argc >= 3 && !strcmp(argv[2], "rtcount"))
+		return helper_rtcount();
 
 	if (argc >= 4 && !strcmp(argv[2], "exit"))
 		return atoi(argv[3]);
