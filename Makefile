@@ -183,10 +183,10 @@ vm-run:
 # --- benchmarks, fuzzing, stress, static analysis ------------------------------
 
 bench: lib
-	$(Q)$(MAKE) -C bench bench
+	$(Q)$(MAKE) -C bench bench stall
 
 vm-bench: lib
-	$(Q)$(MAKE) -C bench vm-bench
+	$(Q)$(MAKE) -C bench vm-bench vm-stall
 
 fuzz: lib
 	$(Q)$(MAKE) -C selftests/fuzz fuzz OUTPUT=$(B)/host/selftests/fuzz LOGDIR=$(LOGS)/fuzz

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # make check's test of afork-bench: a tiny run (afork-bench --smoke), then
-# checks of the CSV's shape and of the report.  No timing is asserted.
+# checks of the CSV's shape and of the report; the same for the stall
+# bench (afork-stall-bench, beside BIN).  No timing is asserted.
 #
 #   bench/smoke.sh BIN WORKDIR        TAP on stdout; exit 0 pass, 1 fail
 set -u
@@ -20,7 +21,7 @@ ok() {
 }
 
 echo "TAP version 13"
-echo "1..9"
+echo "1..12"
 rm -rf "$work"
 mkdir -p "$work"
 csv=$work/smoke.csv
@@ -102,5 +103,24 @@ else
 	n=$((n + 1))
 	echo "ok $n report: PNG plots # SKIP gnuplot not installed"
 fi
+
+# The stall bench: every method at two sizes, every child exits 0.
+stall=$(dirname "$bin")/afork-stall-bench
+timeout 300 "$stall" --sizes 0,8 --count 12 --inflight 4 >"$work/stall.csv" 2>"$work/stall.err"
+ok $? "afork-stall-bench exits 0 (no child failed)"
+awk -F, '/^#/ || $1 == "where" { next }
+	{ n++; seen[$2, $3] = 1 }
+	!($5 == 12 && $6 == 0 && $7 >= 12 && $8 > 0 && $8 <= $9 && $9 <= $10 &&
+	  $11 <= $12 && $12 <= $13) { print "# implausible: " $0; bad = 1 }
+	END {
+		split("fork posix_spawn afork_spawn uring", m, " ")
+		for (i = 1; i <= 4; i++)
+			if (!((0, m[i]) in seen) || !((8, m[i]) in seen)) { print "# missing " m[i]; bad = 1 }
+		exit bad || n != 8
+	}' "$work/stall.csv"
+ok $? "stall CSV: 4 methods x 2 sizes, 12 launches each, p50 <= p99 <= max"
+"$here/stall.sh" report "$work/stall.csv" "$work/stall" >"$work/stall.out" 2>&1 &&
+	grep -q '^| afork_spawn at 8 MiB ≤ 0.1× posix_spawn |' "$work/stall/stall.md"
+ok $? "stall report: the table and the targets"
 
 [ $failed -eq 0 ]

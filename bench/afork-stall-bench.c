@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: MIT
+/*
+ * afork-stall-bench: how long does starting a child stall an event loop?
+ * The seed's argument, measured as a user of an event loop feels it.
+ *
+ * The parent holds SIZE MiB of touched memory (4 KiB pages: THP off on
+ * it) and runs an event loop around a timerfd that expires every 1 ms.
+ * Each turn that handles the timer launches one child (the tiny static
+ * exec target) while fewer than INFLIGHT run, until COUNT have been
+ * launched, and reaps those that are done.  Per method it records:
+ *
+ *   - the stall at each turn that handles the timer: how late the loop
+ *     came to the first expiration it had not yet handled (the timer is
+ *     absolute, so that expiry is known), so a loop that keeps up shows
+ *     tens of microseconds and a launch call that blocks for L up to L;
+ *   - the time of each launch call.
+ *
+ * Methods: fork (fork + execve), posix_spawn (glibc), afork_spawn (the
+ * loop reaps with waitpid(WNOHANG)), uring (the same afork_spawn, but the
+ * loop is an io_uring: the timer is a read of the timerfd, and each child
+ * is watched with afork_uring_watch() from libafork-uring, which reaps it).
+ * Sizes and methods are run in the order given, methods side by side for
+ * each size.  One CSV line per (size, method):
+ *
+ *   where,size_mib,method,backend,launches,failed,ticks,
+ *   launch_p50_us,launch_p99_us,launch_max_us,
+ *   stall_p50_us,stall_p99_us,stall_max_us,elapsed_s
+ *
+ *   afork-stall-bench [--where host|guest] [--sizes 0,1024,4096]
+ *       [--methods fork,posix_spawn,afork_spawn,uring] [--count N]
+ *       [--inflight N] [--tiny PATH] [--out FILE]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <afork_spawn.h>
+#include <afork_uring.h>
+
+#define PERIOD_NS 1000000ull
+#define TIMER_TAG 1ull		/* user_data of the timerfd read (uring) */
+
+extern char **environ;
+
+struct cfg {
+	const char *where;
+	const char *tiny;
+	unsigned long count;
+	unsigned int inflight;
+	FILE *out;
+};
+
+/* One method's samples for one size. */
+struct run {
+	uint64_t *launch, *stall;
+	unsigned long nlaunch, nstall, cap_stall, failed;
+	uint64_t t_start, t_end;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The p-th percentile (nearest rank) of n sorted samples, in µs. */
+static double pct(const uint64_t *v, unsigned long n, double p)
+{
+	unsigned long i;
+
+	if (!n)
+		return 0;
+	i = (unsigned long)(p / 100.0 * (double)n + 0.999999);
+	if (i < 1)
+		i = 1;
+	if (i > n)
+		i = n;
+	return (double)v[i - 1] / 1e3;
+}
+
+/* The timer: armed to expire every PERIOD_NS from t0 (absolute). */
+static int timer_open(uint64_t *t0)
+{
+	struct itimerspec its;
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+
+	if (fd < 0)
+		return -1;
+	*t0 = now_ns() + PERIOD_NS;
+	its.it_value.tv_sec = (time_t)(*t0 / 1000000000ull);
+	its.it_value.tv_nsec = (long)(*t0 % 1000000000ull);
+	its.it_interval.tv_sec = 0;
+	its.it_interval.tv_nsec = (long)PERIOD_NS;
+	if (timerfd_settime(fd, TFD_TIMER_ABSTIME, &its, NULL)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Expirations handled now, the first of them the (@before + 1)th since
+ * t0: the stall is how late the loop came to that first one.
+ */
+static void tick(struct run *r, uint64_t t0, uint64_t before)
+{
+	uint64_t t = now_ns(), due = t0 + before * PERIOD_NS;
+
+	if (r->nstall == r->cap_stall) {
+		uint64_t *p = realloc(r->stall, 2 * r->cap_stall * sizeof(*p));
+
+		if (!p)
+			return;	/* keep what we have */
+		r->stall = p;
+		r->cap_stall *= 2;
+	}
+	r->stall[r->nstall++] = t > due ? t - due : 0;
+}
+
+static char *tiny_argv[] = { "afork-bench-tiny", NULL };
+
+/* Launch one child by @method; its pid, or -1. */
+static pid_t launch_plain(const char *method, const char *path)
+{
+	pid_t pid = -1;
+
+	if (!strcmp(method, "fork")) {
+		pid = fork();
+		if (pid == 0) {
+			execve(path, tiny_argv, environ);
+			_exit(127);
+		}
+		return pid;
+	}
+	if (!strcmp(method, "posix_spawn"))
+		return posix_spawn(&pid, path, NULL, NULL, tiny_argv, environ) ? -1 : pid;
+	return afork_spawn(NULL, &pid, path, NULL, NULL, tiny_argv, environ) ? -1 : pid;
+}
+
+/* fork, posix_spawn, afork_spawn: poll() on the timer, waitpid(WNOHANG). */
+static int loop_poll(const struct cfg *c, const char *method, struct run *r)
+{
+	unsigned long reaped = 0;
+	unsigned int running = 0;
+	uint64_t t0, ticks = 0, n;
+	struct pollfd pfd;
+	int st;
+	pid_t pid;
+
+	pfd.fd = timer_open(&t0);
+	if (pfd.fd < 0)
+		return -1;
+	pfd.events = POLLIN;
+	r->t_start = now_ns();
+	while (reaped < c->count) {
+		if (poll(&pfd, 1, 100) > 0 && read(pfd.fd, &n, sizeof(n)) == sizeof(n)) {
+			tick(r, t0, ticks);
+			ticks += n;
+			if (r->nlaunch < c->count && running < c->inflight) {
+				uint64_t a = now_ns();
+
+				pid = launch_plain(method, c->tiny);
+				r->launch[r->nlaunch++] = now_ns() - a;
+				if (pid > 0) {
+					running++;
+				} else {
+					reaped++;
+					r->failed++;
+				}
+			}
+		}
+		while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+			reaped++;
+			running--;
+			if (!WIFEXITED(st) || WEXITSTATUS(st))
+				r->failed++;
+		}
+	}
+	r->t_end = now_ns();
+	close(pfd.fd);
+	return 0;
+}
+
+/* Queue a read of the timerfd; the ring has room (see loop_uring). */
+static void arm_timer(struct io_uring *ring, int fd, uint64_t *buf)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	io_uring_prep_read(sqe, fd, buf, sizeof(*buf), 0);
+	io_uring_sqe_set_data64(sqe, TIMER_TAG);
+}
+
+/* uring: the same launch as afork_spawn, the loop is an io_uring. */
+static int loop_uring(const struct cfg *c, struct run *r)
+{
+	unsigned long reaped = 0;
+	unsigned int running = 0;
+	struct afork_uring *u;
+	struct io_uring ring;
+	struct afork_opts o;
+	afork_spawnattr_t at;
+	uint64_t t0, ticks = 0, buf;
+	int fd, ret = -1;
+
+	if (io_uring_queue_init(2 * c->inflight + 16, &ring, 0) < 0)
+		return -1;
+	u = afork_uring_new(&ring, 0);
+	if (!u)
+		goto out_ring;
+	afork_opts_init(&o);
+	o.flags = AFORK_NOSIGCHLD | AFORK_WAITPID;
+	afork_uring_prep_opts(u, &o);
+	afork_spawnattr_init(&at);
+	if (afork_spawnattr_setafork(&at, o.flags, o.options))
+		goto out_u;
+	fd = timer_open(&t0);
+	if (fd < 0)
+		goto out_u;
+	arm_timer(&ring, fd, &buf);
+	r->t_start = now_ns();
+	while (reaped < c->count) {
+		struct io_uring_cqe *cqe;
+		unsigned int head, seen = 0;
+		int res;
+
+		res = io_uring_submit_and_wait(&ring, 1);
+		if (res < 0 && res != -EINTR)
+			goto out_fd;
+		io_uring_for_each_cqe(&ring, head, cqe) {
+			struct afork_uring_event ev;
+
+			seen++;
+			if (!afork_uring_owns(cqe)) {
+				if (cqe->user_data != TIMER_TAG || cqe->res != sizeof(buf))
+					goto out_fd;
+				tick(r, t0, ticks);
+				ticks += buf;
+				arm_timer(&ring, fd, &buf);
+				if (r->nlaunch < c->count && running < c->inflight) {
+					struct afork_child *ch;
+					uint64_t a = now_ns();
+					int e = afork_spawn(&ch, NULL, c->tiny, NULL, &at,
+							    tiny_argv, environ);
+
+					if (!e)
+						e = afork_uring_watch(u, ch, NULL) ? errno : 0;
+					r->launch[r->nlaunch++] = now_ns() - a;
+					if (!e) {
+						running++;
+					} else {
+						reaped++;
+						r->failed++;
+					}
+				}
+				continue;
+			}
+			if (afork_uring_handle(u, cqe, &ev) <= 0 ||
+			    !(ev.events & AFORK_URING_EXITED))
+				continue;
+			if (ev.error || !WIFEXITED(ev.status) || WEXITSTATUS(ev.status))
+				r->failed++;
+			afork_free(ev.child);
+			running--;
+			reaped++;
+		}
+		io_uring_cq_advance(&ring, seen);
+	}
+	r->t_end = now_ns();
+	ret = 0;
+out_fd:
+	close(fd);
+out_u:
+	afork_spawnattr_destroy(&at);
+	afork_uring_free(u);
+out_ring:
+	io_uring_queue_exit(&ring);
+	return ret;
+}
+
+static void report(const struct cfg *c, unsigned long mib, const char *method,
+		   struct run *r)
+{
+	const char *be = afork_backend_name(afork_backend());
+
+	qsort(r->launch, r->nlaunch, sizeof(uint64_t), cmp_u64);
+	qsort(r->stall, r->nstall, sizeof(uint64_t), cmp_u64);
+	fprintf(c->out, "%s,%lu,%s,%s,%lu,%lu,%lu,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f,%.2f\n",
+		c->where, mib, method,
+		strcmp(method, "fork") && strcmp(method, "posix_spawn") ? (be ? be : "none") : "-",
+		r->nlaunch, r->failed, r->nstall,
+		pct(r->launch, r->nlaunch, 50), pct(r->launch, r->nlaunch, 99),
+		pct(r->launch, r->nlaunch, 100),
+		pct(r->stall, r->nstall, 50), pct(r->stall, r->nstall, 99),
+		pct(r->stall, r->nstall, 100), (double)(r->t_end - r->t_start) / 1e9);
+	fflush(c->out);
+}
+
+static int known(const char *m)
+{
+	return !strcmp(m, "fork") || !strcmp(m, "posix_spawn") ||
+	       !strcmp(m, "afork_spawn") || !strcmp(m, "uring");
+}
+
+static char *hold(unsigned long mib)
+{
+	size_t size = (size_t)mib << 20, page = (size_t)sysconf(_SC_PAGESIZE), i;
+	char *mem;
+
+	if (!size)
+		return NULL;
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		return MAP_FAILED;
+	madvise(mem, size, MADV_NOHUGEPAGE);	/* 4 KiB pages: the worst case */
+	for (i = 0; i < size; i += page)
+		mem[i] = 1;
+	return mem;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: afork-stall-bench [--where host|guest] [--sizes MIB,...]\n"
+		"       [--methods fork,posix_spawn,afork_spawn,uring] [--count N]\n"
+		"       [--inflight N] [--tiny PATH] [--out FILE]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "where", 1, NULL, 'w' }, { "sizes", 1, NULL, 's' },
+		{ "methods", 1, NULL, 'm' }, { "count", 1, NULL, 'n' },
+		{ "inflight", 1, NULL, 'j' }, { "tiny", 1, NULL, 't' },
+		{ "out", 1, NULL, 'o' }, { NULL, 0, NULL, 0 }
+	};
+	char sizes[256] = "0,1024,4096", methods[256] = "fork,posix_spawn,afork_spawn,uring";
+	char tiny[PATH_MAX], *s, *m, *save1, *save2, *slash;
+	struct cfg c = { "host", NULL, 500, 8, stdout };
+	struct run r;
+	int opt, rc = 0;
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", tiny, sizeof(tiny) - 32);
+	if (n < 0)
+		return 2;
+	tiny[n] = 0;
+	slash = strrchr(tiny, '/');
+	strcpy(slash ? slash + 1 : tiny, "afork-bench-tiny");
+	c.tiny = tiny;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'w':
+			c.where = optarg;
+			break;
+		case 's':
+			snprintf(sizes, sizeof(sizes), "%s", optarg);
+			break;
+		case 'm':
+			snprintf(methods, sizeof(methods), "%s", optarg);
+			break;
+		case 'n':
+			c.count = strtoul(optarg, NULL, 0);
+			break;
+		case 'j':
+			c.inflight = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 't':
+			c.tiny = optarg;
+			break;
+		case 'o':
+			c.out = fopen(optarg, "w");
+			if (!c.out) {
+				perror(optarg);
+				return 2;
+			}
+			break;
+		default:
+			usage();
+		}
+	}
+	if (!c.count || !c.inflight || optind != argc)
+		usage();
+	if (access(c.tiny, X_OK)) {
+		perror(c.tiny);
+		return 2;
+	}
+	r.launch = calloc(c.count, sizeof(uint64_t));
+	r.cap_stall = 4 * c.count + 1024;
+	r.stall = calloc(r.cap_stall, sizeof(uint64_t));
+	if (!r.launch || !r.stall)
+		return 2;
+	fprintf(c.out, "# afork-stall-bench: timer every 1 ms, %lu children per method, %u in flight, page %ld B\n",
+		c.count, c.inflight, sysconf(_SC_PAGESIZE));
+	fprintf(c.out, "where,size_mib,method,backend,launches,failed,ticks,"
+		"launch_p50_us,launch_p99_us,launch_max_us,"
+		"stall_p50_us,stall_p99_us,stall_max_us,elapsed_s\n");
+	for (s = strtok_r(sizes, ",", &save1); s; s = strtok_r(NULL, ",", &save1)) {
+		unsigned long mib = strtoul(s, NULL, 0);
+		char *mem = hold(mib), list[256];
+
+		if (mem == MAP_FAILED) {
+			fprintf(stderr, "afork-stall-bench: cannot hold %lu MiB\n", mib);
+			return 1;
+		}
+		snprintf(list, sizeof(list), "%s", methods);
+		for (m = strtok_r(list, ",", &save2); m; m = strtok_r(NULL, ",", &save2)) {
+			int e;
+
+			if (!known(m)) {
+				fprintf(stderr, "afork-stall-bench: unknown method %s\n", m);
+				return 2;
+			}
+			r.nlaunch = r.nstall = r.failed = 0;
+			e = strcmp(m, "uring") ? loop_poll(&c, m, &r) : loop_uring(&c, &r);
+			if (e) {
+				fprintf(stderr, "afork-stall-bench: %s: %s\n", m, strerror(errno));
+				rc = 1;
+				continue;
+			}
+			report(&c, mib, m, &r);
+			rc |= r.failed != 0;
+		}
+		if (mem)
+			munmap(mem, (size_t)mib << 20);
+	}
+	return rc;
+}
