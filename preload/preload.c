@@ -14,6 +14,12 @@
  *  - system ignores SIGINT/SIGQUIT process-wide and blocks SIGCHLD, as
  *    glibc's, on a child that only it reaps.
  *
+ * AFORK_PRELOAD_ASYNC=1 opts into an asynchronous posix_spawn: it returns
+ * as soon as the child exists, and a failure after that point (the exec's
+ * errno, a file action's) is reported as POSIX allows, as the child's exit
+ * status 127.  The caller's thread then blocks for the child's creation
+ * only, not until the exec; afork-preload(7) says who gains by it.
+ *
  * Anything it cannot translate goes to libc's own function (dlsym
  * RTLD_NEXT), counted by reason; AFORK_PRELOAD_STATS=1 prints the counts
  * to stderr at exit (AFORK_PRELOAD_STATS=/path appends them to a file),
@@ -65,8 +71,13 @@ static pclose_fn real_pclose;
 static system_fn real_system;
 static pthread_once_t real_once = PTHREAD_ONCE_INIT;
 
+static int spawn_async;	/* AFORK_PRELOAD_ASYNC=1 */
+
 static void find_real(void)
 {
+	const char *a = getenv("AFORK_PRELOAD_ASYNC");
+
+	spawn_async = a && !strcmp(a, "1");
 	real_spawn = (spawn_fn)dlsym(RTLD_NEXT, "posix_spawn");
 	real_spawnp = (spawn_fn)dlsym(RTLD_NEXT, "posix_spawnp");
 	real_popen = (popen_fn)dlsym(RTLD_NEXT, "popen");
@@ -129,8 +140,12 @@ static int do_spawn(int which, pid_t *pid, const char *path,
 									argv, envp);
 	}
 	count(&via_afork[which]);
-	afork_wait_release(c, -1);
-	e = afork_exec_errno(c);
+	/* Asynchronous: a later failure is the child's exit status 127. */
+	e = 0;
+	if (!spawn_async) {
+		afork_wait_release(c, -1);
+		e = afork_exec_errno(c);
+	}
 	if (e > 0) {
 		/* As glibc: the failed child is reaped here, *pid untouched. */
 		while (afork_wait(c, NULL, 0) < 0 && errno == EINTR)

@@ -36,7 +36,7 @@ unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
 trap 'rm -rf "$tmp"' EXIT
 
 echo "TAP version 13"
-echo "1..10"
+echo "1..11"
 
 # 1: only libc's five names are exported.
 syms=$(nm -D --defined-only "$PRELOAD" | awk '$2 == "T" { print $3 }' | sort | tr '\n' ' ')
@@ -85,7 +85,20 @@ for be in auto clone-legacy vfork syscall; do
 	esac
 done
 
-# 7-8: GNU make -j4 on a generated tree.
+# 7: AFORK_PRELOAD_ASYNC=1: posix_spawn returns before the exec; a failed
+# exec is the child's status 127 (POSIX allows it), the rest is the same.
+probe "$tmp/probe.async" AFORK_PRELOAD_ASYNC=1 LD_PRELOAD="$PRELOAD"
+miss=$(grep '^== missing:' "$tmp/probe.async")
+if [ "$miss" = "== missing: ret 0 (ok) pid set status 0x7f00" ] &&
+   grep -q '^== missing: ret 2 ' "$tmp/probe.plain" &&
+   [ "$(grep -A1 '^== sh args:' "$tmp/probe.async")" = "$(grep -A1 '^== sh args:' "$tmp/probe.plain")" ]; then
+	ok "AFORK_PRELOAD_ASYNC=1: a failed exec is status 127 after a successful posix_spawn"
+else
+	not_ok "AFORK_PRELOAD_ASYNC=1: a failed exec is status 127 after a successful posix_spawn"
+	grep -A1 '^== missing:\|^== sh args:' "$tmp/probe.async" | note
+fi
+
+# 8-9: GNU make -j4 on a generated tree.
 mktree() {	# mktree DIR: $TARGETS leaves, groups of 10, one root
 	d=$1
 	mkdir -p "$d/src" "$d/out" "$d/grp"
