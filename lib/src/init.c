@@ -26,6 +26,7 @@ static void atfork_child(void)
 	afork__atfork_pool(AFORK_ATFORK_CHILD);
 	afork__atfork_vfork(AFORK_ATFORK_CHILD);
 	afork__atfork_clone(AFORK_ATFORK_CHILD);
+	afork__tracer_forget();
 }
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;

@@ -136,6 +136,7 @@ void afork__atfork_backend(int phase);
 
 /* tracer.c: 1 if a debugger is attached (TracerPid), else 0. */
 int afork__traced(void);
+void afork__tracer_forget(void);
 
 /* pool.c */
 struct afork_child *afork__pool_get(size_t stack_size, int *err);

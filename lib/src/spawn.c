@@ -179,7 +179,9 @@ int afork__spawn(struct afork_child **childp, struct spawn_req *r)
 	}
 	if (shield)
 		need += SPAWN_WORK_STACK + 16;
-	opts.options = attr->options | AFORK_OPT_SIGMASK;
+	/* No handle wanted: no pidfd or release fd to make and close again. */
+	opts.options = (childp && !r->no_handle ? attr->options : 0) |
+		       AFORK_OPT_SIGMASK;
 	sigfillset(&opts.sigmask);	/* until the child's last step */
 	stack = afork__pool_default_stack();
 	if (need + SPAWN_WORK_STACK > stack)
@@ -245,6 +247,7 @@ static int spawn(struct afork_child **childp, pid_t *pid, const char *path,
 	r.fa = afork__spawn_actions(fa);
 	r.argv = argv;
 	r.envp = envp;
+	r.no_handle = !childp;
 	if (attr) {
 		r.attr = afork__spawnattr(attr);
 		if (!r.attr)

@@ -144,6 +144,7 @@ struct spawn_req {
 	char *const *argv;
 	char *const *envp;
 	int how;			/* SPAWN_REQ_* */
+	int no_handle;			/* the caller keeps no handle: no fds */
 	int shielded;			/* out: the shield was used */
 };
 
