@@ -16,6 +16,8 @@
  * done.  Issue 13, defect 8.  The afork system call reported its child as
  * a fork too, with the same effect (0 of 3 hits in the issue): the series
  * v2 reports it as a vfork to a tracer that follows vforks (issue 12, 2.2).
+ * attach_later: gdb attaches (-p) after the probe's first child, when the
+ * library keeps its last answer "no tracer" for a while (issue 14.1).
  */
 #include <poll.h>
 #include <spawn.h>
@@ -91,6 +93,24 @@ static int probe(const char *what)
 	gdb_marker(99);
 	printf("probe: done\n");
 	return 0;
+}
+
+/*
+ * Attached later: one child first (the library now knows no tracer is
+ * there, and keeps that answer for a while), then wait for a byte on
+ * stdin, which the test sends once gdb has attached and continued.
+ */
+static int probe_attach(const char *what)
+{
+	char c;
+
+	if (one_child(what))
+		return 1;
+	printf("ready\n");
+	fflush(stdout);
+	if (read(0, &c, 1) != 1)
+		return 1;
+	return probe(what);
 }
 
 /* ---- the tests ---- */
@@ -218,6 +238,103 @@ static void run_gdb(const char *backend, const char *what, struct gdb_run *r)
 	r->done = strstr(r->out, "probe: done") != NULL;
 }
 
+/* Read from @fd into @buf (NUL-terminated) until @want shows or time is up. */
+static int read_until(int fd, char *buf, size_t size, size_t *got,
+		      const char *want, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	while (!strstr(buf, want)) {
+		if (*got == size - 1 || poll(&pfd, 1, ms) != 1)
+			return -1;
+		n = read(fd, buf + *got, size - 1 - *got);
+		if (n <= 0)
+			return -1;
+		*got += (size_t)n;
+		buf[*got] = 0;
+	}
+	return 0;
+}
+
+/*
+ * The probe runs untraced and makes a child; then gdb attaches (-p),
+ * breaks on gdb_marker and continues; then the probe goes on.  The
+ * library must notice the debugger that came after its last look.
+ */
+static void run_gdb_attach(const char *backend, const char *what, struct gdb_run *r)
+{
+	char pidstr[16], probe_out[256] = "";
+	char *pargv[] = { (char *)helper_path(), "--gdb-attach-probe", (char *)what, NULL };
+	char *gargv[] = {
+		"gdb", "-nx", "-q", "-batch",
+		"-ex", "set debuginfod enabled off",
+		"-ex", "set pagination off",
+		"-ex", "break gdb_marker",
+		"-ex", "continue", "-ex", "continue", "-ex", "continue",
+		"-ex", "continue",
+		"-p", pidstr, NULL,
+	};
+	posix_spawn_file_actions_t fa;
+	int in[2], out[2], g[2], st;
+	size_t got = 0, pgot = 0;
+	pid_t probe_pid, gdb;
+
+	memset(r, 0, sizeof(*r));
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	setenv("AFORK_BACKEND", backend, 1);
+	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(g, O_CLOEXEC))
+		return;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	if (posix_spawn(&probe_pid, helper_path(), &fa, NULL, pargv, environ))
+		return;
+	posix_spawn_file_actions_destroy(&fa);
+	close(in[0]);
+	close(out[1]);
+	if (read_until(out[0], probe_out, sizeof(probe_out), &pgot, "ready\n", GDB_TIMEOUT_MS))
+		goto out;
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)probe_pid);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, g[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, g[1], 2);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (posix_spawnp(&gdb, "gdb", &fa, NULL, gargv, environ)) {
+		posix_spawn_file_actions_destroy(&fa);
+		goto out;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	close(g[1]);
+	g[1] = -1;
+	/*
+	 * gdb has attached (the probe is stopped) and set the breakpoint,
+	 * which it puts in when it lets the probe run: then the byte is read.
+	 */
+	if (read_until(g[0], r->out, sizeof(r->out), &got, "Breakpoint 1 at", GDB_TIMEOUT_MS) == 0 &&
+	    write(in[1], "x", 1) == 1) {
+		/* Until gdb exits (it detaches after its last command). */
+		read_until(g[0], r->out, sizeof(r->out), &got, "\x01never", GDB_TIMEOUT_MS);
+	} else {
+		r->timed_out = 1;
+	}
+	kill(gdb, SIGKILL);
+	waitpid(gdb, &st, 0);
+	read_until(out[0], probe_out, sizeof(probe_out), &pgot, "probe: done", 10000);
+out:
+	r->done = strstr(probe_out, "probe: done") != NULL;
+	kill(probe_pid, SIGKILL);
+	waitpid(probe_pid, &st, 0);
+	close(in[1]);
+	close(out[0]);
+	close(g[0]);
+	if (g[1] >= 0)
+		close(g[1]);
+	kill_leftovers();
+	for (const char *s = r->out; (s = strstr(s, "Breakpoint 1, gdb_marker (")); s++)
+		r->hits++;
+}
+
 FIXTURE(gdb) {
 	int unused;
 };
@@ -294,8 +411,23 @@ TEST_F_TIMEOUT(gdb, popen, 180)
 	expect_debuggable(_metadata, variant->backend, "popen");
 }
 
+/* A debugger that attaches after the first child is seen too. */
+TEST_F_TIMEOUT(gdb, attach_later, 180)
+{
+	static struct gdb_run r;
+
+	run_gdb_attach(variant->backend, "afork", &r);
+	EXPECT_EQ(0, r.timed_out);
+	EXPECT_EQ(4, r.hits);
+	EXPECT_EQ(1, r.done);
+	if (r.timed_out || r.hits != 4 || !r.done)
+		TH_LOG("gdb said: %.2000s", r.out);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 2 && !strcmp(argv[1], "--gdb-attach-probe"))
+		return probe_attach(argv[2]);
 	if (argc > 2 && !strcmp(argv[1], "--gdb-probe"))
 		return probe(argv[2]);
 	return test_harness_run(argc, argv);
