@@ -10,7 +10,7 @@
  * launched, and reaps those that are done.  Per method it records:
  *
  *   - the stall at each turn that handles the timer: how late the loop
- *     came to the first expiration it had not yet handled (the timer is
+ *     came to the first expiry after its previous look (the timer is
  *     absolute, so that expiry is known), so a loop that keeps up shows
  *     tens of microseconds and a launch call that blocks for L up to L;
  *   - the time of each launch call.
@@ -121,12 +121,17 @@ static int timer_open(uint64_t *t0)
 }
 
 /*
- * Expirations handled now, the first of them the (@before + 1)th since
- * t0: the stall is how late the loop came to that first one.
+ * The timer is due at t0 + k * PERIOD_NS.  A turn handles it now: the
+ * stall is how late the loop came to the first expiry after its previous
+ * look (@last), from the schedule alone, not from the kernel's count of
+ * expirations (a kernel without high-resolution timers fires them late,
+ * and loses count).
  */
-static void tick(struct run *r, uint64_t t0, uint64_t before)
+static void tick(struct run *r, uint64_t t0, uint64_t last)
 {
-	uint64_t t = now_ns(), due = t0 + before * PERIOD_NS;
+	uint64_t t = now_ns(), due;
+
+	due = last < t0 ? t0 : t0 + ((last - t0) / PERIOD_NS + 1) * PERIOD_NS;
 
 	if (r->nstall == r->cap_stall) {
 		uint64_t *p = realloc(r->stall, 2 * r->cap_stall * sizeof(*p));
@@ -164,7 +169,7 @@ static int loop_poll(const struct cfg *c, const char *method, struct run *r)
 {
 	unsigned long reaped = 0;
 	unsigned int running = 0;
-	uint64_t t0, ticks = 0, n;
+	uint64_t t0, last = 0, n;
 	struct pollfd pfd;
 	int st;
 	pid_t pid;
@@ -176,8 +181,8 @@ static int loop_poll(const struct cfg *c, const char *method, struct run *r)
 	r->t_start = now_ns();
 	while (reaped < c->count) {
 		if (poll(&pfd, 1, 100) > 0 && read(pfd.fd, &n, sizeof(n)) == sizeof(n)) {
-			tick(r, t0, ticks);
-			ticks += n;
+			tick(r, t0, last);
+			last = now_ns();
 			if (r->nlaunch < c->count && running < c->inflight) {
 				uint64_t a = now_ns();
 
@@ -221,7 +226,7 @@ static int loop_uring(const struct cfg *c, struct run *r)
 	struct io_uring ring;
 	struct afork_opts o;
 	afork_spawnattr_t at;
-	uint64_t t0, ticks = 0, buf;
+	uint64_t t0, last = 0, buf;
 	int fd, ret = -1;
 
 	if (io_uring_queue_init(2 * c->inflight + 16, &ring, 0) < 0)
@@ -255,8 +260,8 @@ static int loop_uring(const struct cfg *c, struct run *r)
 			if (!afork_uring_owns(cqe)) {
 				if (cqe->user_data != TIMER_TAG || cqe->res != sizeof(buf))
 					goto out_fd;
-				tick(r, t0, ticks);
-				ticks += buf;
+				tick(r, t0, last);
+				last = now_ns();
 				arm_timer(&ring, fd, &buf);
 				if (r->nlaunch < c->count && running < c->inflight) {
 					struct afork_child *ch;

@@ -249,13 +249,6 @@ static int shielded_body(void *p)
 	afork__syscall2(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL);
 	if (afork__syscall0(__NR_getppid) != b->shield_pid)
 		sys_exit_group(127);
-	/*
-	 * Back into the caller's group, out of the shield's.  It fails only
-	 * if that group is gone meanwhile: the command then stays in the
-	 * shield's, which no one else is in.
-	 */
-	if (b->caller_pgrp > 0)
-		afork__syscall2(__NR_setpgid, 0, b->caller_pgrp);
 
 	/* The caller's SIGCHLD disposition, which the shield changed. */
 	if (b->chld_ignored) {
@@ -277,14 +270,22 @@ static void exec_done(struct afork_child *c, struct spawn_block *b)
  * The shield (see spawn_int.h): a child that never execs, so that its
  * exit_signal 0 holds, runs the command as its own child and passes on
  * its wait status through the handle.  Every signal stays blocked here;
- * those sent to the shield are forwarded to the command.  Being alone in
- * its process group, the shield gets no signal meant for the caller's.
+ * those sent to the shield are forwarded to the command.
+ *
+ * Process groups: the command must be in the caller's group from its
+ * first instruction, so it is started while the shield still is; then
+ * the shield leaves for a group of its own, so that a signal sent to the
+ * caller's group (^C, kill(0, sig)) reaches the command once, not a
+ * second time through the shield.  Of what the shield got while in the
+ * caller's group, it passes on what came before the command existed (the
+ * command missed it) and drops what came after (the command has it).
  */
 static AFORK_NORETURN void shield(struct afork_child *c, struct spawn_block *b)
 {
 	static const struct afork_ksigaction dfl;
 	struct afork_ksigaction old;
-	uint64_t all = ~0ull;
+	static const struct timespec zero;
+	uint64_t all = ~0ull, before = 0;
 	long args[6] = { 0 };
 	long gpid, r;
 	int st = 0, sig;
@@ -293,10 +294,8 @@ static AFORK_NORETURN void shield(struct afork_child *c, struct spawn_block *b)
 	sys_sigaction(SIGCHLD, &dfl, &old);
 	b->chld_ignored = old.handler == (void *)SIG_IGN;
 	b->shield_pid = (pid_t)sys_getpid();
-	/* A group of its own: see spawn_int.h (the caller's group, for the command). */
-	b->caller_pgrp = (pid_t)afork__syscall1(__NR_getpgid, 0);
-	if (afork__syscall2(__NR_setpgid, 0, 0) < 0)
-		b->caller_pgrp = 0;
+	/* Group signals so far came before the command: they are its due. */
+	afork__syscall2(__NR_rt_sigpending, (long)&before, AFORK_KSIGSET_SIZE);
 	args[0] = CLONE_VM | CLONE_VFORK | SIGCHLD;
 	args[1] = (long)b->shield_stack;
 	gpid = afork__tramp(__NR_clone, args, shielded_body, c);
@@ -309,6 +308,16 @@ static AFORK_NORETURN void shield(struct afork_child *c, struct spawn_block *b)
 		sys_exit_group(127);
 	}
 	exec_done(c, b);
+	/* Out of the caller's group; then pass on what the command missed. */
+	afork__syscall2(__NR_setpgid, 0, 0);
+	while ((sig = (int)afork__syscall4(__NR_rt_sigtimedwait, (long)&all, 0,
+					   (long)&zero, AFORK_KSIGSET_SIZE)) > 0) {
+		uint64_t bit = 1ull << (sig - 1);
+
+		if (before & bit & ~(1ull << (SIGCHLD - 1)))
+			afork__syscall2(__NR_kill, gpid, sig);
+		before &= ~bit;
+	}
 	/*
 	 * Never exec'ing, we would hold every fd (a popen pipe's write end:
 	 * the command would never see EOF).  Keep only the release pipe.

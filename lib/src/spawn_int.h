@@ -88,7 +88,6 @@ struct spawn_block {
 	uint32_t exec_done;	/* shield: the real child exec'd or exited */
 	int chld_ignored;	/* shield: the caller ignored SIGCHLD */
 	pid_t shield_pid;	/* shield: its pid, for the real child's check */
-	pid_t caller_pgrp;	/* shield: the group the real child joins */
 };
 
 /* Stack the child runs on, above the block. */
@@ -112,10 +111,10 @@ struct spawn_block {
  * grandchild: the afork child (the shield) never execs, starts the command
  * with clone(CLONE_VM|CLONE_VFORK) on a second stack (above the block),
  * waits for it with every signal blocked, forwards the signals sent to
- * it, and exits.  The shield leads a process group of its own and the
- * command joins the caller's, so a signal sent to the caller's group (a
- * terminal's ^C, kill(0, sig)) reaches the command once, not a second
- * time through the shield.  wait(-1) and SIGCHLD see only the shield, which keeps
+ * it, and exits.  The command is started in the caller's process group;
+ * then the shield leaves it for a group of its own, so a signal sent to
+ * the caller's group (a terminal's ^C, kill(0, sig)) reaches the command
+ * once, not a second time through the shield (spawn_child.c).  wait(-1) and SIGCHLD see only the shield, which keeps
  * exit_signal 0.  The syscall backend keeps the flags across exec and the
  * vfork backend cannot have them: neither has a shield.
  *

@@ -570,6 +570,43 @@ TEST_F(popen, group_signal_reaches_command_once)
 	ASSERT_EQ(SIGRTMIN + 1, sigtimedwait(&one, NULL, &(struct timespec){ 0 }));
 }
 
+/*
+ * The same for a signal sent to the group at once, while the shield may
+ * still be starting the command: not lost, not doubled.  The command
+ * inherits the blocked real-time signals and counts once it is ready.
+ */
+TEST_F(popen, group_signal_right_after_popen)
+{
+	char cmd[PATH_MAX + 64], line[32];
+	int i, once = 0;
+	sigset_t both;
+
+	ASSERT_EQ(0, setpgid(0, 0));
+	snprintf(cmd, sizeof(cmd), "exec '%s' --helper rtcount", helper_path());
+	sigemptyset(&both);
+	sigaddset(&both, SIGRTMIN + 1);
+	sigaddset(&both, SIGRTMIN + 2);
+	ASSERT_EQ(0, sigprocmask(SIG_BLOCK, &both, NULL));
+	for (i = 0; i < 20; i++) {
+		sigset_t one;
+		pid_t pid, parent;
+		FILE *f = afork_popen(cmd, "r");
+
+		ASSERT_NE(NULL, f);
+		ASSERT_EQ(0, kill(0, SIGRTMIN + 1));
+		read_pids(_metadata, f, &pid, &parent);
+		ASSERT_EQ(0, kill(parent == getpid() ? pid : parent, SIGRTMIN + 2));
+		ASSERT_NE(NULL, fgets(line, sizeof(line), f));
+		EXPECT_STREQ("1\n", line) TH_LOG("round %d", i);
+		once += !strcmp(line, "1\n");
+		EXPECT_EQ(0, afork_pclose(f));
+		sigemptyset(&one);
+		sigaddset(&one, SIGRTMIN + 1);
+		ASSERT_EQ(SIGRTMIN + 1, sigtimedwait(&one, NULL, &(struct timespec){ 0 }));
+	}
+	EXPECT_EQ(20, once);
+}
+
 /* afork_system's command killed by SIGKILL: system reports 9. */
 TEST_F(popen, system_command_sigkilled)
 {
