@@ -1435,43 +1435,15 @@ static struct afork_child *start_with_fds(struct __test_metadata *_metadata)
 	return c;
 }
 
-/* A lent pidfd the caller closed: afork_free leaves its reused number alone. */
-TEST_F(backend, pidfd_lent_closed)
-{
-	struct afork_child *c = start_with_fds(_metadata);
-	int fd, other, st;
-
-	ASSERT_NE(NULL, c);
-	fd = afork_pidfd(c);
-	ASSERT_GE(fd, 0);
-	ASSERT_EQ(0, close(fd));
-	other = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	ASSERT_GE(other, 0);
-	if (other != fd) {
-		ASSERT_EQ(fd, dup2(other, fd));
-		close(other);
-	}
-	ASSERT_EQ(afork_pid(c), afork_wait(c, &st, 0));
-	EXPECT_EQ(5, WEXITSTATUS(st));
-	afork_free(c);
-	EXPECT_NE(-1, fcntl(fd, F_GETFD));
-	close(fd);
-}
-
 /*
- * The same when the reused number holds another pidfd of the same child:
- * one inode under pidfs, but not our file description.
+ * The caller closed the lent @fd and @other took its number: afork_wait()
+ * and afork_free() leave it alone.
  */
-TEST_F(backend, pidfd_lent_closed_same_child)
+static void reused_number_survives(struct __test_metadata *_metadata,
+				   struct afork_child *c, int fd, int other)
 {
-	struct afork_child *c = start_with_fds(_metadata);
-	int fd, other, st;
+	int st;
 
-	ASSERT_NE(NULL, c);
-	fd = afork_pidfd(c);
-	ASSERT_GE(fd, 0);
-	ASSERT_EQ(0, close(fd));
-	other = (int)syscall(SYS_pidfd_open, afork_pid(c), 0);
 	ASSERT_GE(other, 0);
 	if (other != fd) {
 		ASSERT_EQ(fd, dup3(other, fd, O_CLOEXEC));
@@ -1484,26 +1456,46 @@ TEST_F(backend, pidfd_lent_closed_same_child)
 	close(fd);
 }
 
+/* A lent pidfd the caller closed: afork_free leaves its reused number alone. */
+TEST_F(backend, pidfd_lent_closed)
+{
+	struct afork_child *c = start_with_fds(_metadata);
+	int fd;
+
+	ASSERT_NE(NULL, c);
+	fd = afork_pidfd(c);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, close(fd));
+	reused_number_survives(_metadata, c, fd, open("/dev/null", O_RDONLY | O_CLOEXEC));
+}
+
+/*
+ * The same when the reused number holds another pidfd of the same child:
+ * one inode under pidfs, but not our file description.
+ */
+TEST_F(backend, pidfd_lent_closed_same_child)
+{
+	struct afork_child *c = start_with_fds(_metadata);
+	int fd;
+
+	ASSERT_NE(NULL, c);
+	fd = afork_pidfd(c);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, close(fd));
+	reused_number_survives(_metadata, c, fd,
+			       (int)syscall(SYS_pidfd_open, afork_pid(c), 0));
+}
+
 /* The same for a lent release fd. */
 TEST_F(backend, release_fd_lent_closed)
 {
 	struct afork_child *c = start_with_fds(_metadata);
 	struct pollfd pfd;
-	int other, st;
 
 	ASSERT_NE(NULL, c);
 	ASSERT_EQ(0, afork_release_pollfd(c, &pfd));
 	ASSERT_EQ(0, close(pfd.fd));
-	other = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	ASSERT_GE(other, 0);
-	if (other != pfd.fd) {
-		ASSERT_EQ(pfd.fd, dup2(other, pfd.fd));
-		close(other);
-	}
-	ASSERT_EQ(afork_pid(c), afork_wait(c, &st, 0));
-	afork_free(c);
-	EXPECT_NE(-1, fcntl(pfd.fd, F_GETFD));
-	close(pfd.fd);
+	reused_number_survives(_metadata, c, pfd.fd, open("/dev/null", O_RDONLY | O_CLOEXEC));
 }
 
 /*
@@ -1515,7 +1507,7 @@ TEST_F(backend, release_fd_lent_closed_same_kind)
 {
 	struct afork_child *c = start_with_fds(_metadata);
 	struct pollfd pfd;
-	int other, p[2], st;
+	int other, p[2];
 
 	ASSERT_NE(NULL, c);
 	ASSERT_EQ(0, afork_release_pollfd(c, &pfd));
@@ -1529,15 +1521,7 @@ TEST_F(backend, release_fd_lent_closed_same_kind)
 		close(p[1]);
 		other = p[0];
 	}
-	ASSERT_GE(other, 0);
-	if (other != pfd.fd) {
-		ASSERT_EQ(pfd.fd, dup3(other, pfd.fd, O_CLOEXEC));
-		close(other);
-	}
-	ASSERT_EQ(afork_pid(c), afork_wait(c, &st, 0));
-	afork_free(c);
-	EXPECT_NE(-1, fcntl(pfd.fd, F_GETFD));
-	close(pfd.fd);
+	reused_number_survives(_metadata, c, pfd.fd, other);
 }
 
 /* afork_take_pidfd() without a pidfd: -1 and an errno. */
