@@ -5,9 +5,13 @@
  *
  * The parent holds SIZE MiB of touched memory (4 KiB pages: THP off on
  * it) and runs an event loop around a timerfd that expires every 1 ms.
- * Each turn that handles the timer launches one child (the tiny static
- * exec target) while fewer than INFLIGHT run, until COUNT have been
- * launched, and reaps those that are done.  Per method it records:
+ * Every EVERY turns that handle the timer (10: a launch every 10 ms) it
+ * launches one child (the tiny static exec target) while fewer than
+ * INFLIGHT run, until COUNT have been launched, and reaps those that are
+ * done.  The pace is the same for every method, so each has about as
+ * many turns, one in EVERY with a launch, and the p99 compares alike
+ * (at one launch per turn, a method whose children live long, as fork's
+ * at 4 GiB, would pad its turns with idle ones).  Per method it records:
  *
  *   - the stall at each turn that handles the timer: how late the loop
  *     came to the first expiry after its previous look (the timer is
@@ -30,7 +34,7 @@
  *
  *   afork-stall-bench [--where host|guest] [--sizes 0,1024,4096]
  *       [--methods fork,posix_spawn,afork_spawn,uring] [--count N]
- *       [--inflight N] [--tiny PATH] [--out FILE]
+ *       [--inflight N] [--every TICKS] [--tiny PATH] [--out FILE]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -60,6 +64,7 @@ struct cfg {
 	const char *tiny;
 	unsigned long count;
 	unsigned int inflight;
+	unsigned int every;	/* launch at most every this many ticks */
 	FILE *out;
 };
 
@@ -67,8 +72,18 @@ struct cfg {
 struct run {
 	uint64_t *launch, *stall;
 	unsigned long nlaunch, nstall, cap_stall, failed;
+	unsigned int since;	/* turns since the last launch */
 	uint64_t t_start, t_end;
 };
+
+/* This turn may launch: the pace, the children in flight, the count. */
+static int may_launch(const struct cfg *c, struct run *r, unsigned int running)
+{
+	if (++r->since < c->every || r->nlaunch >= c->count || running >= c->inflight)
+		return 0;
+	r->since = 0;
+	return 1;
+}
 
 static uint64_t now_ns(void)
 {
@@ -183,7 +198,7 @@ static int loop_poll(const struct cfg *c, const char *method, struct run *r)
 		if (poll(&pfd, 1, 100) > 0 && read(pfd.fd, &n, sizeof(n)) == sizeof(n)) {
 			tick(r, t0, last);
 			last = now_ns();
-			if (r->nlaunch < c->count && running < c->inflight) {
+			if (may_launch(c, r, running)) {
 				uint64_t a = now_ns();
 
 				pid = launch_plain(method, c->tiny);
@@ -263,7 +278,7 @@ static int loop_uring(const struct cfg *c, struct run *r)
 				tick(r, t0, last);
 				last = now_ns();
 				arm_timer(&ring, fd, &buf);
-				if (r->nlaunch < c->count && running < c->inflight) {
+				if (may_launch(c, r, running)) {
 					struct afork_child *ch;
 					uint64_t a = now_ns();
 					int e = afork_spawn(&ch, NULL, c->tiny, NULL, &at,
@@ -349,7 +364,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: afork-stall-bench [--where host|guest] [--sizes MIB,...]\n"
 		"       [--methods fork,posix_spawn,afork_spawn,uring] [--count N]\n"
-		"       [--inflight N] [--tiny PATH] [--out FILE]\n");
+		"       [--inflight N] [--every TICKS] [--tiny PATH] [--out FILE]\n");
 	exit(2);
 }
 
@@ -359,11 +374,12 @@ int main(int argc, char **argv)
 		{ "where", 1, NULL, 'w' }, { "sizes", 1, NULL, 's' },
 		{ "methods", 1, NULL, 'm' }, { "count", 1, NULL, 'n' },
 		{ "inflight", 1, NULL, 'j' }, { "tiny", 1, NULL, 't' },
-		{ "out", 1, NULL, 'o' }, { NULL, 0, NULL, 0 }
+		{ "out", 1, NULL, 'o' }, { "every", 1, NULL, 'e' },
+		{ NULL, 0, NULL, 0 }
 	};
 	char sizes[256] = "0,1024,4096", methods[256] = "fork,posix_spawn,afork_spawn,uring";
 	char tiny[PATH_MAX], *s, *m, *save1, *save2, *slash;
-	struct cfg c = { "host", NULL, 500, 1, stdout };
+	struct cfg c = { "host", NULL, 500, 1, 10, stdout };
 	struct run r;
 	int opt, rc = 0;
 	ssize_t n;
@@ -395,6 +411,9 @@ int main(int argc, char **argv)
 		case 't':
 			c.tiny = optarg;
 			break;
+		case 'e':
+			c.every = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
 		case 'o':
 			c.out = fopen(optarg, "w");
 			if (!c.out) {
@@ -406,7 +425,7 @@ int main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (!c.count || !c.inflight || optind != argc)
+	if (!c.count || !c.inflight || !c.every || optind != argc)
 		usage();
 	if (access(c.tiny, X_OK)) {
 		perror(c.tiny);
@@ -417,8 +436,8 @@ int main(int argc, char **argv)
 	r.stall = calloc(r.cap_stall, sizeof(uint64_t));
 	if (!r.launch || !r.stall)
 		return 2;
-	fprintf(c.out, "# afork-stall-bench: timer every 1 ms, %lu children per method, %u in flight, page %ld B\n",
-		c.count, c.inflight, sysconf(_SC_PAGESIZE));
+	fprintf(c.out, "# afork-stall-bench: timer every 1 ms, a launch every %u ticks, %lu children per method, %u in flight, page %ld B\n",
+		c.every, c.count, c.inflight, sysconf(_SC_PAGESIZE));
 	fprintf(c.out, "where,size_mib,method,backend,launches,failed,ticks,"
 		"launch_p50_us,launch_p99_us,launch_max_us,"
 		"stall_p50_us,stall_p99_us,stall_max_us,elapsed_s\n");
@@ -439,6 +458,7 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			r.nlaunch = r.nstall = r.failed = 0;
+			r.since = c.every;
 			e = strcmp(m, "uring") ? loop_poll(&c, m, &r) : loop_uring(&c, &r);
 			if (e) {
 				fprintf(stderr, "afork-stall-bench: %s: %s\n", m, strerror(errno));
