@@ -176,7 +176,13 @@ static int start(struct afork_child **childp, const struct afork_opts *uopts,
 		pid_t self = getpid();
 
 		note_fd(c, 0, c->pidfd, self);
-		note_fd(c, 1, c->release_fd, self);
+		if (c->release_fd == c->pidfd) {	/* syscall backend: one fd */
+			c->fd_dev[1] = c->fd_dev[0];
+			c->fd_ino[1] = c->fd_ino[0];
+			c->fd_owner[1] = c->fd_owner[0];
+		} else {
+			note_fd(c, 1, c->release_fd, self);
+		}
 	}
 	if (childp) {
 		*childp = c;
