@@ -594,10 +594,15 @@ static int run_backend(const char *backend, uint64_t *done)
 	setenv("AFORK_BACKEND", backend, 1);
 	if (afork_backend() < 0)
 		return -1;
-	/* The parent's fds the actions play with: 5 (offset 2) and 6 (cloexec). */
-	shared = open(self, O_RDONLY);
+	/*
+	 * The parent's fds the actions play with: 5 (offset 2) and 6
+	 * (cloexec), and no other below 64 but 0-2, whatever the test
+	 * inherited (make's jobserver pipe may hold 3 and 4).
+	 */
+	close_range(3, 63, 0);
+	shared = open(self, O_RDONLY | O_CLOEXEC);
 	if (shared < 0 || dup2(shared, 5) != 5 || lseek(5, 2, SEEK_SET) != 2 ||
-	    fcntl(shared, F_DUPFD_CLOEXEC, 6) != 6)
+	    dup3(shared, 6, O_CLOEXEC) != 6)
 		ksft_exit_fail_msg("parent fds: %s\n", strerror(errno));
 	close(shared);
 	if (opt.only >= 0) {
@@ -665,8 +670,16 @@ int main(int argc, char **argv)
 		uint64_t done = 0;
 		pid_t pid;
 
-		if (pipe(pfd))
+		/* Above the fds that run_backend() closes and sets up. */
+		if (pipe(pfd) || (k = fcntl(pfd[0], F_DUPFD_CLOEXEC, 64)) < 0)
 			return 1;
+		close(pfd[0]);
+		pfd[0] = (int)k;
+		k = fcntl(pfd[1], F_DUPFD_CLOEXEC, 64);
+		if (k < 0)
+			return 1;
+		close(pfd[1]);
+		pfd[1] = (int)k;
 		fflush(stdout);
 		pid = fork();
 		if (pid == 0) {
