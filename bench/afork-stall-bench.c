@@ -30,11 +30,27 @@
  *
  *   where,size_mib,method,backend,launches,failed,ticks,
  *   launch_p50_us,launch_p99_us,launch_max_us,
- *   stall_p50_us,stall_p99_us,stall_max_us,elapsed_s
+ *   stall_p50_us,stall_p99_us,stall_max_us,elapsed_s,
+ *   tail_busy_us,tail_wake_us,window_p99_us
+ *
+ * window_p99_us is the same stall counted per launch: the worst stall of
+ * the EVERY turns after each launch, then the p99 over launches.  Every
+ * launch weighs the same whatever the idle turns between them (fork's
+ * children at 4 GiB live long, and the turns while one runs are idle ones
+ * that thin the p99 over turns).
+ *
+ * The tail columns split the turns at or above the p99 stall: the mean of
+ * the part the loop was still busy with its own work (the launch, the
+ * reaping) when the tick fell due, and of the part it was waiting and the
+ * kernel woke it late (the timer's interrupt, then a CPU for the loop).
+ * --ticks FILE writes those turns (where,size_mib,method,due_ns,stall_ns,
+ * busy_ns; CLOCK_MONOTONIC), which bench/stall-profile.sh joins with a
+ * scheduler trace to name what ran instead.
  *
  *   afork-stall-bench [--where host|guest] [--sizes 0,1024,4096]
  *       [--methods fork,posix_spawn,afork_spawn,uring] [--count N]
  *       [--inflight N] [--every TICKS] [--tiny PATH] [--out FILE]
+ *       [--ticks FILE]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -66,14 +82,28 @@ struct cfg {
 	unsigned int inflight;
 	unsigned int every;	/* launch at most every this many ticks */
 	FILE *out;
+	FILE *ticks;		/* --ticks: the tail turns, for stall-profile.sh */
+};
+
+/*
+ * One turn's stall, split: @busy is the part the loop itself was still
+ * working (launch, reap) when the tick fell due; the rest it was waiting,
+ * and the kernel woke it late (timer interrupt, then a CPU for it).
+ */
+struct stall {
+	uint64_t due, stall, busy;
 };
 
 /* One method's samples for one size. */
 struct run {
-	uint64_t *launch, *stall;
+	uint64_t *launch;
+	uint64_t *window;	/* per launch: the worst stall of its window */
+	struct stall *stall;
 	unsigned long nlaunch, nstall, cap_stall, failed;
 	unsigned int since;	/* turns since the last launch */
+	unsigned int every;	/* a launch's window: this many turns after it */
 	uint64_t t_start, t_end;
+	uint64_t idle;		/* when the loop last went to wait */
 };
 
 /* This turn may launch: the pace, the children in flight, the count. */
@@ -115,6 +145,21 @@ static double pct(const uint64_t *v, unsigned long n, double p)
 	return (double)v[i - 1] / 1e3;
 }
 
+/* The same for the stalls, sorted by stall. */
+static double stall_pct(const struct run *r, double p)
+{
+	unsigned long i;
+
+	if (!r->nstall)
+		return 0;
+	i = (unsigned long)(p / 100.0 * (double)r->nstall + 0.999999);
+	if (i < 1)
+		i = 1;
+	if (i > r->nstall)
+		i = r->nstall;
+	return (double)r->stall[i - 1].stall / 1e3;
+}
+
 /* The timer: armed to expire every PERIOD_NS from t0 (absolute). */
 static int timer_open(uint64_t *t0)
 {
@@ -145,18 +190,26 @@ static int timer_open(uint64_t *t0)
 static void tick(struct run *r, uint64_t t0, uint64_t last)
 {
 	uint64_t t = now_ns(), due;
+	struct stall *s;
 
 	due = last < t0 ? t0 : t0 + ((last - t0) / PERIOD_NS + 1) * PERIOD_NS;
 
 	if (r->nstall == r->cap_stall) {
-		uint64_t *p = realloc(r->stall, 2 * r->cap_stall * sizeof(*p));
-
-		if (!p)
+		s = realloc(r->stall, 2 * r->cap_stall * sizeof(*s));
+		if (!s)
 			return;	/* keep what we have */
-		r->stall = p;
+		r->stall = s;
 		r->cap_stall *= 2;
 	}
-	r->stall[r->nstall++] = t > due ? t - due : 0;
+	s = &r->stall[r->nstall++];
+	s->due = due;
+	s->stall = t > due ? t - due : 0;
+	s->busy = r->idle > due ? r->idle - due : 0;
+	if (s->busy > s->stall)
+		s->busy = s->stall;
+	/* Before may_launch() counts this turn: 0 is the first after a launch. */
+	if (r->nlaunch && r->since < r->every && s->stall > r->window[r->nlaunch - 1])
+		r->window[r->nlaunch - 1] = s->stall;
 }
 
 static char *tiny_argv[] = { "afork-bench-tiny", NULL };
@@ -195,6 +248,7 @@ static int loop_poll(const struct cfg *c, const char *method, struct run *r)
 	pfd.events = POLLIN;
 	r->t_start = now_ns();
 	while (reaped < c->count) {
+		r->idle = now_ns();
 		if (poll(&pfd, 1, 100) > 0 && read(pfd.fd, &n, sizeof(n)) == sizeof(n)) {
 			tick(r, t0, last);
 			last = now_ns();
@@ -265,6 +319,7 @@ static int loop_uring(const struct cfg *c, struct run *r)
 		unsigned int head, seen = 0;
 		int res;
 
+		r->idle = now_ns();
 		res = io_uring_submit_and_wait(&ring, 1);
 		if (res < 0 && res != -EINTR)
 			goto out_fd;
@@ -319,21 +374,57 @@ out_ring:
 	return ret;
 }
 
+static int cmp_stall(const void *a, const void *b)
+{
+	return cmp_u64(&((const struct stall *)a)->stall, &((const struct stall *)b)->stall);
+}
+
+/*
+ * The tail: the turns at or above the p99 stall (nearest rank), with the
+ * mean of their busy and waiting parts; each written to @ticks if given.
+ */
+static void tail(const struct cfg *c, unsigned long mib, const char *method,
+		 struct run *r, double *busy, double *wake)
+{
+	unsigned long i, first = 0, n;
+	uint64_t b = 0, w = 0;
+
+	if (r->nstall)
+		first = (unsigned long)(0.99 * (double)r->nstall + 0.999999) - 1;
+	for (i = first; i < r->nstall; i++) {
+		const struct stall *s = &r->stall[i];
+
+		b += s->busy;
+		w += s->stall - s->busy;
+		if (c->ticks)
+			fprintf(c->ticks, "%s,%lu,%s,%llu,%llu,%llu\n", c->where, mib, method,
+				(unsigned long long)s->due, (unsigned long long)s->stall,
+				(unsigned long long)s->busy);
+	}
+	n = r->nstall - first;
+	*busy = n ? (double)b / (double)n / 1e3 : 0;
+	*wake = n ? (double)w / (double)n / 1e3 : 0;
+}
+
 static void report(const struct cfg *c, unsigned long mib, const char *method,
 		   struct run *r)
 {
 	const char *be = afork_backend_name(afork_backend());
+	double busy, wake;
 
 	qsort(r->launch, r->nlaunch, sizeof(uint64_t), cmp_u64);
-	qsort(r->stall, r->nstall, sizeof(uint64_t), cmp_u64);
-	fprintf(c->out, "%s,%lu,%s,%s,%lu,%lu,%lu,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f,%.2f\n",
+	qsort(r->window, r->nlaunch, sizeof(uint64_t), cmp_u64);
+	qsort(r->stall, r->nstall, sizeof(*r->stall), cmp_stall);
+	tail(c, mib, method, r, &busy, &wake);
+	fprintf(c->out, "%s,%lu,%s,%s,%lu,%lu,%lu,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f,%.2f,%.1f,%.1f,%.1f\n",
 		c->where, mib, method,
 		strcmp(method, "fork") && strcmp(method, "posix_spawn") ? (be ? be : "none") : "-",
 		r->nlaunch, r->failed, r->nstall,
 		pct(r->launch, r->nlaunch, 50), pct(r->launch, r->nlaunch, 99),
 		pct(r->launch, r->nlaunch, 100),
-		pct(r->stall, r->nstall, 50), pct(r->stall, r->nstall, 99),
-		pct(r->stall, r->nstall, 100), (double)(r->t_end - r->t_start) / 1e9);
+		stall_pct(r, 50), stall_pct(r, 99), stall_pct(r, 100),
+		(double)(r->t_end - r->t_start) / 1e9, busy, wake,
+		pct(r->window, r->nlaunch, 99));
 	fflush(c->out);
 }
 
@@ -364,7 +455,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: afork-stall-bench [--where host|guest] [--sizes MIB,...]\n"
 		"       [--methods fork,posix_spawn,afork_spawn,uring] [--count N]\n"
-		"       [--inflight N] [--every TICKS] [--tiny PATH] [--out FILE]\n");
+		"       [--inflight N] [--every TICKS] [--tiny PATH] [--out FILE]\n"
+		"       [--ticks FILE]\n");
 	exit(2);
 }
 
@@ -375,11 +467,12 @@ int main(int argc, char **argv)
 		{ "methods", 1, NULL, 'm' }, { "count", 1, NULL, 'n' },
 		{ "inflight", 1, NULL, 'j' }, { "tiny", 1, NULL, 't' },
 		{ "out", 1, NULL, 'o' }, { "every", 1, NULL, 'e' },
+		{ "ticks", 1, NULL, 'k' },
 		{ NULL, 0, NULL, 0 }
 	};
 	char sizes[256] = "0,1024,4096", methods[256] = "fork,posix_spawn,afork_spawn,uring";
 	char tiny[PATH_MAX], *s, *m, *save1, *save2, *slash;
-	struct cfg c = { "host", NULL, 500, 1, 10, stdout };
+	struct cfg c = { "host", NULL, 500, 1, 10, stdout, NULL };
 	struct run r;
 	int opt, rc = 0;
 	ssize_t n;
@@ -414,6 +507,13 @@ int main(int argc, char **argv)
 		case 'e':
 			c.every = (unsigned int)strtoul(optarg, NULL, 0);
 			break;
+		case 'k':
+			c.ticks = fopen(optarg, "w");
+			if (!c.ticks) {
+				perror(optarg);
+				return 2;
+			}
+			break;
 		case 'o':
 			c.out = fopen(optarg, "w");
 			if (!c.out) {
@@ -432,15 +532,18 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	r.launch = calloc(c.count, sizeof(uint64_t));
+	r.window = calloc(c.count, sizeof(uint64_t));
+	r.every = c.every;
 	r.cap_stall = 4 * c.count + 1024;
-	r.stall = calloc(r.cap_stall, sizeof(uint64_t));
-	if (!r.launch || !r.stall)
+	r.stall = calloc(r.cap_stall, sizeof(*r.stall));
+	if (!r.launch || !r.window || !r.stall)
 		return 2;
 	fprintf(c.out, "# afork-stall-bench: timer every 1 ms, a launch every %u ticks, %lu children per method, %u in flight, page %ld B\n",
 		c.every, c.count, c.inflight, sysconf(_SC_PAGESIZE));
 	fprintf(c.out, "where,size_mib,method,backend,launches,failed,ticks,"
 		"launch_p50_us,launch_p99_us,launch_max_us,"
-		"stall_p50_us,stall_p99_us,stall_max_us,elapsed_s\n");
+		"stall_p50_us,stall_p99_us,stall_max_us,elapsed_s,"
+		"tail_busy_us,tail_wake_us,window_p99_us\n");
 	for (s = strtok_r(sizes, ",", &save1); s; s = strtok_r(NULL, ",", &save1)) {
 		unsigned long mib = strtoul(s, NULL, 0);
 		char *mem = hold(mib), list[256];
@@ -458,6 +561,7 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			r.nlaunch = r.nstall = r.failed = 0;
+			memset(r.window, 0, c.count * sizeof(uint64_t));
 			r.since = c.every;
 			e = strcmp(m, "uring") ? loop_poll(&c, m, &r) : loop_uring(&c, &r);
 			if (e) {

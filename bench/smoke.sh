@@ -21,7 +21,7 @@ ok() {
 }
 
 echo "TAP version 13"
-echo "1..12"
+echo "1..13"
 rm -rf "$work"
 mkdir -p "$work"
 csv=$work/smoke.csv
@@ -110,17 +110,37 @@ timeout 300 "$stall" --sizes 0,8 --count 12 --inflight 4 >"$work/stall.csv" 2>"$
 ok $? "afork-stall-bench exits 0 (no child failed)"
 awk -F, '/^#/ || $1 == "where" { next }
 	{ n++; seen[$2, $3] = 1 }
-	!($5 == 12 && $6 == 0 && $7 >= 12 && $8 > 0 && $8 <= $9 && $9 <= $10 &&
-	  $11 <= $12 && $12 <= $13) { print "# implausible: " $0; bad = 1 }
+	!(NF == 17 && $5 == 12 && $6 == 0 && $7 >= 12 && $8 > 0 && $8 <= $9 && $9 <= $10 &&
+	  $11 <= $12 && $12 <= $13 && $15 >= 0 && $16 >= 0 && $15 + $16 <= $13 + 0.2 &&
+	  $17 <= $13) { print "# implausible: " $0; bad = 1 }
 	END {
 		split("fork posix_spawn afork_spawn uring", m, " ")
 		for (i = 1; i <= 4; i++)
 			if (!((0, m[i]) in seen) || !((8, m[i]) in seen)) { print "# missing " m[i]; bad = 1 }
 		exit bad || n != 8
 	}' "$work/stall.csv"
-ok $? "stall CSV: 4 methods x 2 sizes, 12 launches each, p50 <= p99 <= max"
+ok $? "stall CSV: 4 methods x 2 sizes, 12 launches each, p50 <= p99 <= max, tail parts within it"
 "$here/stall.sh" report "$work/stall.csv" "$work/stall" >"$work/stall.out" 2>&1 &&
 	grep -q '^| afork_spawn at 8 MiB ≤ 0.1× posix_spawn |' "$work/stall/stall.md"
 ok $? "stall report: the table and the targets"
+
+# The stall profile's split, on a made-up trace whose answer is known: due
+# at 1 s, 300 µs late, the loop busy for the first 100; it sleeps, the
+# timer wakes it 50 µs later, a kworker holds its CPU 100 µs, and it runs
+# the last 50 (the poll's return) on its own.
+printf 'host,0,afork_spawn,1000000000,300000,100000\n' >"$work/profile.ticks"
+cat >"$work/profile.trace" <<'EOF'
+77 [001] 1.000100000: sched:sched_switch: prev_comm=afork-stall-ben prev_pid=77 prev_prio=120 prev_state=S ==> next_comm=kworker/1:0 next_pid=9 next_prio=120
+0 [000] 1.000150000: sched:sched_waking: comm=afork-stall-ben pid=77 prio=120 target_cpu=001
+9 [001] 1.000250000: sched:sched_switch: prev_comm=kworker/1:0 prev_pid=9 prev_prio=120 prev_state=R ==> next_comm=afork-stall-ben next_pid=77 next_prio=120
+77 [001] 1.002000000: sched:sched_switch: prev_comm=afork-stall-ben prev_pid=77 prev_prio=120 prev_state=S ==> next_comm=swapper/1 next_pid=0 next_prio=120
+EOF
+awk -v loop=77 -f "$here/stall-profile.awk" "$work/profile.ticks" "$work/profile.trace" >"$work/profile.md" 2>&1 &&
+	grep -q '^| busy: .* | 100.0 | 33% |$' "$work/profile.md" &&
+	grep -q '^| timer: .* | 50.0 | 17% |$' "$work/profile.md" &&
+	grep -q '^| cpu: runnable until it ran | 100.0 | 33% |$' "$work/profile.md" &&
+	grep -q '^| .*cpu, while it ran: kernel threads (kworker/1:0) | 100.0 | 33% |$' "$work/profile.md" &&
+	grep -q '^| rest: .* | 50.0 | 17% |$' "$work/profile.md"
+ok $? "stall profile: a known trace splits into busy 100, timer 50, cpu 100 (kworker), rest 50"
 
 [ $failed -eq 0 ]
