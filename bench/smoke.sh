@@ -124,23 +124,40 @@ ok $? "stall CSV: 4 methods x 2 sizes, 12 launches each, p50 <= p99 <= max, tail
 	grep -q '^| afork_spawn at 8 MiB ≤ 0.1× posix_spawn |' "$work/stall/stall.md"
 ok $? "stall report: the table and the targets"
 
-# The stall profile's split, on a made-up trace whose answer is known: due
-# at 1 s, 300 µs late, the loop busy for the first 100; it sleeps, the
-# timer wakes it 50 µs later, a kworker holds its CPU 100 µs, and it runs
-# the last 50 (the poll's return) on its own.
-printf 'host,0,afork_spawn,1000000000,300000,100000\n' >"$work/profile.ticks"
-cat >"$work/profile.trace" <<'EOF'
-77 [001] 1.000100000: sched:sched_switch: prev_comm=afork-stall-ben prev_pid=77 prev_prio=120 prev_state=S ==> next_comm=kworker/1:0 next_pid=9 next_prio=120
-0 [000] 1.000150000: sched:sched_waking: comm=afork-stall-ben pid=77 prio=120 target_cpu=001
-9 [001] 1.000250000: sched:sched_switch: prev_comm=kworker/1:0 prev_pid=9 prev_prio=120 prev_state=R ==> next_comm=afork-stall-ben next_pid=77 next_prio=120
-77 [001] 1.002000000: sched:sched_switch: prev_comm=afork-stall-ben prev_pid=77 prev_prio=120 prev_state=S ==> next_comm=swapper/1 next_pid=0 next_prio=120
+# The stall profile's split, on a made-up trace whose answer is known.
+# Turn 1: due at 1 s, 300 µs late, the loop busy for the first 100; it
+# sleeps, the timer (on an idle CPU 0) wakes it 50 µs later, a kworker
+# holds its CPU 100 µs, and it runs the last 50.  Turn 2: due at 1.01 s,
+# 400 µs late: the timer wakes it after 100 (CPU 1 idle), it runs 50,
+# sleeps in D for 200 until CPU 0, running a child before its exec, wakes
+# it, and runs 50.  Means over the two turns: stall 350, busy 50, timer 75,
+# cpu 50, blocked 100, running 75; of the 150 µs running, sampled every
+# 50 µs, one sample fell on the loop's CPU: 33%.
+printf 'host,0,afork_spawn,1000000000,300000,100000\nhost,0,afork_spawn,1010000000,400000,0\n' \
+	>"$work/profile.ticks"
+s='sched:sched_switch:' w='sched:sched_waking: comm=afork-stall-ben pid=77 prio=120'
+cat >"$work/profile.trace" <<EOF
+5 [000] 0.900000000: $s prev_comm=sh prev_pid=5 prev_prio=120 prev_state=S ==> next_comm=swapper/0 next_pid=0 next_prio=120
+77 [001] 1.000100000: $s prev_comm=afork-stall-ben prev_pid=77 prev_prio=120 prev_state=S ==> next_comm=kworker/1:0 next_pid=9 next_prio=120
+0 [000] 1.000150000: $w target_cpu=001
+9 [001] 1.000250000: $s prev_comm=kworker/1:0 prev_pid=9 prev_prio=120 prev_state=R ==> next_comm=afork-stall-ben next_pid=77 next_prio=120
+77 [001] 1.002000000: $s prev_comm=afork-stall-ben prev_pid=77 prev_prio=120 prev_state=S ==> next_comm=swapper/1 next_pid=0 next_prio=120
+0 [000] 1.005000000: $s prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=afork-stall-ben next_pid=88 next_prio=120
+0 [001] 1.010100000: $w target_cpu=001
+0 [001] 1.010100000: $s prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=afork-stall-ben next_pid=77 next_prio=120
+77 [001] 1.010120000: cpu-clock/period=50000/: 
+88 [000] 1.010130000: cpu-clock/period=50000/: 
+77 [001] 1.010150000: $s prev_comm=afork-stall-ben prev_pid=77 prev_prio=120 prev_state=D ==> next_comm=swapper/1 next_pid=0 next_prio=120
+88 [000] 1.010350000: $w target_cpu=001
+0 [001] 1.010350000: $s prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=afork-stall-ben next_pid=77 next_prio=120
 EOF
-awk -v loop=77 -f "$here/stall-profile.awk" "$work/profile.ticks" "$work/profile.trace" >"$work/profile.md" 2>&1 &&
-	grep -q '^| busy: .* | 100.0 | 33% |$' "$work/profile.md" &&
-	grep -q '^| timer: .* | 50.0 | 17% |$' "$work/profile.md" &&
-	grep -q '^| cpu: runnable until it ran | 100.0 | 33% |$' "$work/profile.md" &&
-	grep -q '^| .*cpu, while it ran: kernel threads (kworker/1:0) | 100.0 | 33% |$' "$work/profile.md" &&
-	grep -q '^| rest: .* | 50.0 | 17% |$' "$work/profile.md"
-ok $? "stall profile: a known trace splits into busy 100, timer 50, cpu 100 (kworker), rest 50"
+awk -v loop=77 -v hz=20000 -f "$here/stall-profile.awk" "$work/profile.ticks" "$work/profile.trace" >"$work/profile.md" 2>&1 &&
+	grep -q '^| stall | 350.0 | 100% |$' "$work/profile.md" &&
+	grep -q "^| busy: .* | 50.0 | 14% |$" "$work/profile.md" &&
+	grep -q '^| timer: .* running nothing (idle.* | 75.0 | 21% |$' "$work/profile.md" &&
+	grep -q '^| cpu: runnable, its CPU running kernel threads (kworker/1:0) | 50.0 | 14% |$' "$work/profile.md" &&
+	grep -q '^| blocked: asleep again in its turn (D), woken from a CPU running a child, before its exec | 100.0 | 29% |$' "$work/profile.md" &&
+	grep -q '^| running: .* fired for 33% of it | 75.0 | 21% |$' "$work/profile.md"
+ok $? "stall profile: a known trace splits into busy, timer, cpu, blocked and running"
 
 [ $failed -eq 0 ]
