@@ -8,10 +8,14 @@
 # config: tinyconfig + FRAGMENT (merge_config.sh) + olddefconfig, produced in
 #         a scratch directory and copied to OUTDIR/.config only when it
 #         differs, so an unchanged configuration never triggers a rebuild.
-# build:  bzImage with -j$(nproc).  Kbuild's output goes to LOGFILE and a
+# build:  the image (bzImage) with -j$(nproc).  Kbuild's output goes to LOGFILE and a
 #         progress line is printed every 30 s; V=1 in the environment streams
 #         the full output instead.
 # headers: `make headers_install` into DESTDIR (DESTDIR/include/...).
+#
+# Environment: KARCH, the kernel's ARCH (default x86_64), KIMAGE, the image
+# target (default bzImage), and CROSS_COMPILE, which kbuild reads itself
+# (the arm64 guest: KARCH=arm64 KIMAGE=Image CROSS_COMPILE=aarch64-linux-gnu-).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,7 +34,8 @@ if [ -z "${AFORK_TREE_LOCKED:-}" ]; then
 	fi
 	AFORK_TREE_LOCKED=1 exec flock "$src.lock" "$0" "$@"
 fi
-kmake() { make --no-print-directory -C "$src" ARCH=x86_64 "$@"; }
+kmake() { make --no-print-directory -C "$src" ARCH="${KARCH:-x86_64}" "$@"; }
+image=${KIMAGE:-bzImage}
 
 case $cmd in
 config)
@@ -56,11 +61,11 @@ build)
 	mkdir -p "$(dirname "$log")"
 	jobs=$(nproc)
 	if [ "${V:-0}" = 1 ]; then
-		kmake O="$out" -j"$jobs" V=1 bzImage
+		kmake O="$out" -j"$jobs" V=1 "$image"
 		exit
 	fi
 	# Kbuild prints one line per object; count them for the progress lines.
-	kmake O="$out" -j"$jobs" bzImage >"$log" 2>&1 &
+	kmake O="$out" -j"$jobs" "$image" >"$log" 2>&1 &
 	pid=$!
 	start=$(date +%s)
 	next=$((start + 30))

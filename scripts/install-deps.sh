@@ -2,6 +2,7 @@
 # Install the Debian packages a build step needs, and only those missing.
 #
 #   scripts/install-deps.sh [group...]     groups: kernel qemu lib bench all
+#                                          (arm64 guest: qemu-arm64 cross-arm64)
 #
 # Idempotent and silent when everything is present: each package is checked
 # with dpkg-query first, and apt-get runs only for the ones that are not
@@ -18,8 +19,16 @@ group_pkgs() {
 	lib)    echo liburing-dev libcap-dev clang pkg-config ninja-build python3 cppcheck clang-tidy \
 		     man-db libclang-rt-14-dev gdb ;;
 	bench)  echo gnuplot-nox ;;
+	# The arm64 guest (make ... ARCH=arm64), not part of "all": QEMU's
+	# arm64 system emulator, and the cross compiler on other hosts.  The
+	# guest's busybox and static libraries are arm64 packages that
+	# qemu/fetch-sysroot.sh unpacks under build/, not installed; with
+	# qemu-user-static, select-tests.sh (T=) lists the cases of arm64 programs.
+	qemu-arm64)  echo qemu-system-arm coreutils ;;
+	cross-arm64) echo gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu \
+		     qemu-user-static ;;
 	all)    for g in kernel qemu lib bench; do group_pkgs "$g"; done ;;
-	*)      echo "install-deps: unknown group '$1' (kernel qemu lib bench all)" >&2
+	*)      echo "install-deps: unknown group '$1' (kernel qemu lib bench all qemu-arm64 cross-arm64)" >&2
 		exit 2 ;;
 	esac
 }
