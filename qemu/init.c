@@ -11,12 +11,17 @@
  * reboots, which -no-reboot turns into a QEMU exit with status 0: the host
  * reports a missing verdict instead of waiting for its timeout.
  *
+ * On arm64 (QEMU's virt machine, which has no isa-debug-exit) the same
+ * (status << 1) | 1 leaves QEMU through semihosting instead: see
+ * send_verdict() for why, and qemu/run-vm.sh for the QEMU side.
+ *
  * As PID 1 it also reaps every orphan the tests leave behind.
  *
  * Kernel command line parameters read here:
  *   afork.timeout=SECONDS   payload timeout (default 600)
  *
- * Built static (gcc -static -Os) by qemu/Makefile.
+ * Built static (gcc -static -Os; aarch64-linux-gnu-gcc for arm64) by
+ * qemu/Makefile.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,7 +31,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__) || defined(__i386__)
 #include <sys/io.h>
+#endif
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
@@ -138,6 +145,31 @@ static int lockdep_off(void)
 	return off;
 }
 
+/*
+ * The busybox applet links (/bin/sh, /usr/bin/timeout, ...).
+ * qemu/mkinitramfs.sh puts them in the archive from `busybox --list-full`,
+ * which only a busybox that runs on the build host can answer; for another
+ * architecture's busybox (the arm64 guest built on x86-64) it leaves them
+ * out, and busybox makes them here.  A no-op when /bin/sh is there.
+ */
+static void install_applets(void)
+{
+	pid_t pid;
+	int st;
+
+	if (access("/bin/sh", X_OK) == 0 || access("/bin/busybox", X_OK) != 0)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		execl("/bin/busybox", "busybox", "--install", "-s", (char *)NULL);
+		_exit(STATUS_NOT_RUN);
+	}
+	if (pid > 0)
+		waitpid(pid, &st, 0);
+	if (access("/bin/sh", X_OK))
+		say("busybox --install -s made no /bin/sh");
+}
+
 static pid_t start_payload(void)
 {
 	pid_t pid = fork();
@@ -226,6 +258,52 @@ static void report_kernel_state(void)
 		say("lockdep turned itself off (debug_locks 0): see its report above");
 }
 
+#if defined(__aarch64__)
+/*
+ * The verdict on arm64.  QEMU's virt machine has no isa-debug-exit; the
+ * two ways out that carry a value are semihosting's exit call and the
+ * console line alone after a PSCI power-off (QEMU then exits with 0 whatever
+ * happened).  Semihosting is taken: the host gets the status from QEMU's
+ * exit status as on x86, as (status << 1) | 1, so that run-vm.sh applies
+ * the same rule to both (an odd status that agrees with the marker line is
+ * a verdict; 0 is a panic or a reboot; anything else is QEMU's own error),
+ * and a verdict never rests on console text a test could print.  QEMU runs
+ * with -semihosting-config enable=on,target=native,userspace=on: the call
+ * is made from user space (EL0), which QEMU refuses without userspace=on.
+ *
+ * SYS_EXIT_EXTENDED (0x20): x1 points to { reason, subcode }; with reason
+ * ADP_Stopped_ApplicationExit QEMU exits with subcode as its status.  The
+ * call traps as an undefined instruction (SIGILL) when QEMU does not take
+ * it, so it is made in a child: init survives to say so and to reboot.
+ */
+#define SEMIHOSTING_SYS_EXIT_EXTENDED	0x20
+#define ADP_STOPPED_APPLICATION_EXIT	0x20026
+
+static int semihosting_exit(unsigned int code)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		unsigned long block[2] = { ADP_STOPPED_APPLICATION_EXIT, code };
+		register unsigned long x0 __asm__("x0") = SEMIHOSTING_SYS_EXIT_EXTENDED;
+		register unsigned long *x1 __asm__("x1") = block;
+
+		__asm__ volatile("hlt #0xf000" : "+r"(x0) : "r"(x1) : "memory");
+		_exit(0);	/* QEMU returned: no such call */
+	}
+	if (pid < 0)
+		return -1;
+	waitpid(pid, &st, 0);
+	if (WIFSIGNALED(st))
+		say("semihosting exit: killed by signal %d (QEMU without "
+		    "-semihosting-config enable=on,userspace=on?)", WTERMSIG(st));
+	else
+		say("semihosting exit returned");
+	return -1;
+}
+#endif
+
 static void send_verdict(int status)
 {
 	/* Only 7 bits survive QEMU's (value << 1) | 1 in an 8-bit exit status. */
@@ -233,6 +311,9 @@ static void send_verdict(int status)
 
 	fflush(NULL);
 	sync();
+#if defined(__aarch64__)
+	semihosting_exit((value << 1) | 1);
+#else
 	if (ioperm(DEBUG_EXIT_PORT, 4, 1) == 0) {
 		outl(value, DEBUG_EXIT_PORT);
 		/* Not reached when the device exists. */
@@ -240,6 +321,7 @@ static void send_verdict(int status)
 	} else {
 		say("ioperm(0x%x): %s", DEBUG_EXIT_PORT, strerror(errno));
 	}
+#endif
 	/* With -no-reboot this ends QEMU with status 0: "no verdict". */
 	reboot(RB_AUTOBOOT);
 	for (;;)
@@ -257,6 +339,7 @@ int main(void)
 	do_mount("proc", "/proc", "proc", NULL);
 	do_mount("sysfs", "/sys", "sysfs", NULL);
 	do_mount("tmpfs", "/tmp", "tmpfs", "mode=1777");
+	install_applets();
 
 	timeout = cmdline_timeout();
 	say("running /payload/run (timeout %u s)", timeout);

@@ -8,6 +8,9 @@
 #   /dev/console       the node the kernel opens for init's stdio
 #   /init              INIT, the static program built from qemu/init.c
 #   /bin/busybox       busybox-static, with a link for each of its applets
+#                      (BUSYBOX=path in the environment: another one, e.g.
+#                      the arm64 busybox of qemu/fetch-sysroot.sh; when it
+#                      cannot run here, /init makes the links at boot)
 #   /proc /sys /dev /tmp, mount points
 #   /payload/...       PAYLOAD_DIR, recursively, modes (exec bits) kept
 set -eu
@@ -17,7 +20,7 @@ init=$2
 payload=$3
 out=$4
 
-busybox=/bin/busybox
+busybox=${BUSYBOX:-/bin/busybox}
 [ -x "$busybox" ] || { echo "mkinitramfs: $busybox missing (install busybox-static)" >&2; exit 1; }
 if readelf -l "$busybox" 2>/dev/null | grep -q INTERP; then
 	echo "mkinitramfs: $busybox is dynamically linked (install busybox-static)" >&2
@@ -36,10 +39,14 @@ mkdir -p "$(dirname "$out")"
 	echo "nod /dev/null 0666 0 0 c 1 3"
 	echo "file /init $init 0755 0 0"
 	echo "file /bin/busybox $busybox 0755 0 0"
-	# Every applet at its usual place (bin/sh, usr/bin/timeout, ...).
-	"$busybox" --list-full | while read -r a; do
-		[ "/$a" = /bin/busybox ] || echo "slink /$a /bin/busybox 0777 0 0"
-	done
+	# Every applet at its usual place (bin/sh, usr/bin/timeout, ...).  A
+	# busybox of another architecture cannot list them here: /init has it
+	# make them itself (busybox --install -s) before the payload runs.
+	if "$busybox" true 2>/dev/null; then
+		"$busybox" --list-full | while read -r a; do
+			[ "/$a" = /bin/busybox ] || echo "slink /$a /bin/busybox 0777 0 0"
+		done
+	fi
 
 	# The payload.  gen_init_cpio splits on blanks, so names must have none.
 	cd "$payload"

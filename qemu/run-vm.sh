@@ -1,8 +1,8 @@
 #!/bin/bash
 # Boot the guest kernel with an initramfs and bring its verdict back.
 #
-#   qemu/run-vm.sh --kernel BZIMAGE --initrd CPIO --log LOG [--timeout SECONDS]
-#                  [--append "extra kernel args"]
+#   qemu/run-vm.sh [--arch x86_64|arm64] --kernel BZIMAGE --initrd CPIO --log LOG
+#                  [--timeout SECONDS] [--append "extra kernel args"]
 #
 # The serial console is written to LOG and streamed to stdout.  The exit
 # status is the payload's, as /init reported it through isa-debug-exit
@@ -16,17 +16,23 @@
 # (the pc machine's SeaBIOS table shows only one under TCG and the kernel
 # has no ACPI).  Serial console and isa-debug-exit sit on its ISA bus.
 #
+# --arch arm64: the arm64 guest, an Image on QEMU's virt machine (see
+# "arm64" below); the verdict travels the same way, by semihosting instead
+# of isa-debug-exit.
+#
 # Environment: ACCEL=tcg (default), kvm, or auto (KVM if /dev/kvm is usable
 # and a probe boot ends within 20 s: nested KVM can hang at boot, as on the
 # machines this was written on); QEMU=qemu-system-x86_64;
 # VM_MEM=2G (KASAN's shadow takes an eighth of it); VM_SMP=2;
 # TSC_KHZ=host TSC kHz (default: measured by build/qemu/tsc-khz if present).
+# arm64 only: QEMU=qemu-system-aarch64, VM_CPU=max (the CPU model).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-kernel= initrd= log= timeout=900 append=
+kernel= initrd= log= timeout=900 append= arch=x86_64
 while [ $# -gt 0 ]; do
 	case $1 in
+	--arch)    arch=$2; shift 2 ;;
 	--kernel)  kernel=$2; shift 2 ;;
 	--initrd)  initrd=$2; shift 2 ;;
 	--log)     log=$2; shift 2 ;;
@@ -42,7 +48,19 @@ done
 mkdir -p "$(dirname "$log")"
 
 accel=${ACCEL:-tcg}
-qemu=${QEMU:-qemu-system-x86_64}
+case $arch in
+x86_64) qemu=${QEMU:-qemu-system-x86_64} ;;
+arm64)
+	qemu=${QEMU:-qemu-system-aarch64}
+	# Semihosting, which carries the verdict, exists under TCG only.
+	case $accel in
+	tcg) ;;
+	auto) accel=tcg ;;
+	*) echo "run-vm: the arm64 guest runs under TCG only (ACCEL=$accel): its verdict needs semihosting" >&2
+	   exit 2 ;;
+	esac ;;
+*) echo "run-vm: unknown --arch '$arch' (x86_64, arm64)" >&2; exit 2 ;;
+esac
 
 # The probe boots the kernel without an initramfs: it panics for want of a
 # root filesystem and, with reboot=t and -no-reboot, QEMU exits with 0.
@@ -68,8 +86,9 @@ boot_margin=180
 cmdline="console=ttyS0 panic=-1 reboot=t afork.timeout=$timeout"
 
 # A usable clock for timings in the guest (see qemu/tsc-khz.c): the host's
-# TSC frequency, which TCG's RDTSC runs at.  KVM guests use kvm-clock.
-if [ "$accel" = tcg ]; then
+# TSC frequency, which TCG's RDTSC runs at.  KVM guests use kvm-clock;
+# arm64 guests the architected timer, whose frequency QEMU states.
+if [ "$accel" = tcg ] && [ "$arch" = x86_64 ]; then
 	khz=${TSC_KHZ:-}
 	if [ -z "$khz" ] && [ -x "$here/../build/qemu/tsc-khz" ]; then
 		khz=$("$here/../build/qemu/tsc-khz" || true)
@@ -78,14 +97,35 @@ if [ "$accel" = tcg ]; then
 fi
 cmdline="$cmdline $append"
 
+# arm64: QEMU's virt machine with the PL011 console (ttyAMA0), GICv3 and
+# PSCI; no PCI devices, no firmware (QEMU loads the Image and its device
+# tree itself).  The verdict: /init's semihosting exit call (see
+# send_verdict() in init.c for why not PSCI power-off and the console line
+# alone), which QEMU takes from user space only with userspace=on.
+# Semihosting also offers the guest file access on the host; the guest
+# runs only this project's tests, as on x86 where any guest root process
+# could write the exit port too.  panic=-1 and -no-reboot make a panic or
+# a reboot (PSCI SYSTEM_RESET) end QEMU with 0, "no verdict", as on x86;
+# reboot=t is x86's.  The CPU: `max` (see docs/arm64.md for the timings
+# against cortex-a57).
+if [ "$arch" = arm64 ]; then
+	cmdline="console=ttyAMA0 panic=-1 afork.timeout=$timeout $append"
+	machine="-M virt,gic-version=3 -cpu ${VM_CPU:-max}"
+	verdict_dev="-semihosting-config enable=on,target=native,userspace=on"
+else
+	machine="-M microvm"
+	verdict_dev="-device isa-debug-exit,iobase=0xf4,iosize=0x04"
+fi
+
 echo "==> booting the guest ($accel; kernel log: ${log#"$PWD"/})"
 start=$(date +%s)
 # stdin from /dev/null: QEMU must not put the caller's terminal in raw mode.
+# shellcheck disable=SC2086  # $machine and $verdict_dev are several words
 timeout -k 10 $((timeout + boot_margin)) \
-	"$qemu" -M microvm -accel "$accel" -m "${VM_MEM:-2G}" -smp "${VM_SMP:-2}" \
+	"$qemu" $machine -accel "$accel" -m "${VM_MEM:-2G}" -smp "${VM_SMP:-2}" \
 	-nodefaults -display none -no-reboot \
 	-serial stdio \
-	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	$verdict_dev \
 	-kernel "$kernel" -initrd "$initrd" -append "$cmdline" \
 	</dev/null 2>&1 | tee "$log"
 qs=${PIPESTATUS[0]}

@@ -27,6 +27,9 @@ kernel_re="$kernel_re"'|inconsistent lock state|lock inversion|suspicious RCU us
 kernel_re="$kernel_re"'|INFO: |locking correctness validator'
 kernel_re="$kernel_re"'|sleeping function called from invalid context'
 kernel_re="$kernel_re"'|rcu: .*detected stalls|Call Trace:'
+# arm64 words its oopses and stack dumps its own way ("Unable to handle
+# kernel paging request", "Internal error: Oops: ...", "Call trace:").
+kernel_re="$kernel_re"'|Unable to handle kernel|Internal error:|Call trace:'
 init_re='afork-init: (kernel tainted|lockdep turned itself off)'
 
 # tr: a console log may hold NULs or CRs; awk wants plain text lines.
