@@ -11,16 +11,53 @@
 #   make install PREFIX=/usr [LIBDIR=... INCLUDEDIR=... MANDIR=...] DESTDIR=...
 #   make clean-room CMD="make run"   CMD in a fresh Debian 12 root (root only)
 #
+#   make run|vm-check|vm-run|guest-payload|kernel ARCH=arm64
+#                   the same in the arm64 guest (QEMU virt, cross-built on
+#                   x86-64; docs/arm64.md); ARCH defaults to the host's.
+#                   GUEST_LIB=no: the guest payload without the library's
+#                   programs (the kernel's own tests only)
+#
 # V=1 shows full commands.  Outputs go to build/ (docs/contracts.md).
 
 ROOT    := $(CURDIR)
 B       := $(ROOT)/build
 LOGS    := $(B)/logs
 LINUX   := $(B)/linux
-UAPI    := $(B)/uapi-headers
 KSFT    := $(LINUX)/tools/testing/selftests
-GUEST   := $(B)/guest
-PAYLOAD_DIR := $(B)/vm-payload
+
+# ARCH: the guest's architecture, x86_64 (or x86) or arm64 (or aarch64), by
+# default the host's.  Given on the command line it reaches every sub-make
+# (qemu/, lib/, selftests/); the arm64 guest's outputs all have paths of
+# their own, ending in -arm64, so that both guests coexist in build/.
+HOSTARCH := $(shell uname -m)
+ARCH    ?= $(if $(filter aarch64 arm64,$(HOSTARCH)),arm64,x86_64)
+GARCH   := $(if $(filter x86 x86_64 amd64,$(ARCH)),x86_64,$(if $(filter arm64 aarch64,$(ARCH)),arm64))
+ifeq ($(GARCH),)
+$(error ARCH must be x86_64 or arm64 (got '$(ARCH)'))
+endif
+ifeq ($(GARCH),arm64)
+ASFX    := -arm64
+# The guest's compiler: cross from any other host.
+GUEST_CC := $(if $(filter aarch64 arm64,$(HOSTARCH)),gcc,aarch64-linux-gnu-gcc)
+# How the guest's static programs are built: the sub-makes' CC and ARCH.
+GXFLAGS := CC=$(GUEST_CC) ARCH=arm64
+# The series' selftests and the demo have a longer way to go under TCG on
+# an emulated CPU: the guest run's timeout (x86-64: 2700 s).
+GUEST_TIMEOUT := 3600
+else
+ASFX    :=
+GUEST_CC = $(CC)
+GXFLAGS :=
+GUEST_TIMEOUT := 2700
+endif
+UAPI    := $(B)/uapi-headers$(ASFX)
+GUEST   := $(B)/guest$(ASFX)
+PAYLOAD_DIR := $(B)/vm-payload$(ASFX)
+GLOGS   := $(LOGS)/guest$(ASFX)
+STAGES  := $(LOGS)/stages$(ASFX)
+# GUEST_LIB=no: leave the library's programs out of the guest payload (for
+# a guest whose architecture the library does not build for yet).
+GUEST_LIB ?= yes
 
 ifeq ($(V),1)
 Q :=
@@ -32,17 +69,17 @@ export V
 
 # $(call stage,NAME,COMMAND): run a step of make check; if it fails, record
 # the failure as a TAP file so that the summary counts it, and go on.
-stage = $(Q)mkdir -p $(LOGS)/stages; \
-	if { $(2); } >$(LOGS)/stages/$(1).log 2>&1; then \
-		printf '1..1\nok 1 stage %s\n' '$(1)' >$(LOGS)/stages/$(1).tap; \
+stage = $(Q)mkdir -p $(STAGES); \
+	if { $(2); } >$(STAGES)/$(1).log 2>&1; then \
+		printf '1..1\nok 1 stage %s\n' '$(1)' >$(STAGES)/$(1).tap; \
 	else \
-		printf '1..1\nnot ok 1 stage %s (see build/logs/stages/%s.log)\n' \
-			'$(1)' '$(1)' >$(LOGS)/stages/$(1).tap; \
-		echo "==> stage $(1) FAILED:"; tail -n 30 $(LOGS)/stages/$(1).log; \
+		printf '1..1\nnot ok 1 stage %s (see build/logs/stages$(ASFX)/%s.log)\n' \
+			'$(1)' '$(1)' >$(STAGES)/$(1).tap; \
+		echo "==> stage $(1) FAILED:"; tail -n 30 $(STAGES)/$(1).log; \
 	fi
 
 .PHONY: fuzz stress lint sparse
-.PHONY: all deps lib check check-all host-check host-tests vm-check guest-tests \
+.PHONY: all deps lib check check-all check-guest host-check host-tests vm-check guest-tests \
 	guest-payload runner-tests clean-room run vm-run bench vm-bench install clean distclean \
 	afork-selftests-guest kernel
 
@@ -69,6 +106,8 @@ export T
 ifneq ($(strip $(T)),)
 export AFORK_SUBSET := $(T)
 check: vm-check
+else ifneq ($(ASFX),)
+check: check-guest
 else
 check: check-all
 endif
@@ -85,14 +124,22 @@ check-all:
 	$(Q)scripts/summary.sh $(LOGS)/stages $(LOGS)/host $(LOGS)/host-asan $(LOGS)/guest \
 		$(LOGS)/runner
 
+# make check ARCH=arm64: the guest and the runner's tests in that guest.
+# The host part belongs to the host's own architecture (make check).
+check-guest:
+	$(Q)rm -rf $(GLOGS) $(STAGES) $(LOGS)/runner$(ASFX)
+	$(call stage,guest,$(MAKE) guest-tests)
+	$(call stage,runner,$(MAKE) runner-tests)
+	$(Q)scripts/summary.sh $(STAGES) $(GLOGS) $(LOGS)/runner$(ASFX)
+
 host-check:
 	$(Q)rm -rf $(LOGS)/host $(LOGS)/host-asan
 	$(Q)$(MAKE) host-tests; scripts/summary.sh $(LOGS)/host $(LOGS)/host-asan
 
 vm-check:
-	$(Q)rm -rf $(LOGS)/guest $(LOGS)/stages
+	$(Q)rm -rf $(GLOGS) $(STAGES)
 	$(call stage,guest,$(MAKE) guest-tests)
-	$(Q)scripts/summary.sh $(LOGS)/stages $(LOGS)/guest
+	$(Q)scripts/summary.sh $(STAGES) $(GLOGS)
 
 # The host half: every host test program writes its TAP to build/logs/host.
 host-tests: lib
@@ -132,24 +179,30 @@ host-tests: lib
 # The guest half: build the patched kernel and a static payload, boot, split
 # the console log into one TAP file per program.
 guest-tests: guest-payload
-	$(Q)mkdir -p $(LOGS)/guest
-	$(Q)$(MAKE) -C qemu vm-run PAYLOAD=$(PAYLOAD_DIR) LOG=$(LOGS)/guest/console.log \
-		TIMEOUT=2700 >$(LOGS)/guest/vm-run.out 2>&1; rc=$$?; \
-	grep -E '^==>|^run-vm:' $(LOGS)/guest/vm-run.out; \
-	qemu/split-log.sh $(LOGS)/guest/console.log $(LOGS)/guest; exit $$rc
+	$(Q)mkdir -p $(GLOGS)
+	$(Q)$(MAKE) -C qemu vm-run PAYLOAD=$(PAYLOAD_DIR) LOG=$(GLOGS)/console.log \
+		TIMEOUT=$(GUEST_TIMEOUT) >$(GLOGS)/vm-run.out 2>&1; rc=$$?; \
+	grep -E '^==>|^run-vm:' $(GLOGS)/vm-run.out; \
+	qemu/split-log.sh $(GLOGS)/console.log $(GLOGS); exit $$rc
 
+# For arm64, every static program is built with $(GXFLAGS) (the cross
+# compiler, ARCH=arm64) into the -arm64 folders; the sub-makes are the same.
 guest-payload: kernel
 	$(Q)$(MAKE) -C qemu ksft-payload
 	$(Q)$(MAKE) afork-selftests-guest
-	$(Q)$(MAKE) -C lib O=$(GUEST)/lib all demo DEMO_LDFLAGS=-static
+ifneq ($(GUEST_LIB),no)
+	$(Q)$(MAKE) -C lib O=$(GUEST)/lib all demo DEMO_LDFLAGS=-static $(GXFLAGS)
 	$(Q)$(MAKE) -C selftests/lib OUTPUT=$(GUEST)/selftests/lib \
-		AFORK_LIB=$(GUEST)/lib LDFLAGS=-static KSFT_DIR=$(KSFT)
-	$(Q)$(MAKE) -C lib/uring O=$(GUEST)/lib static
-	$(Q)$(MAKE) -C examples O=$(GUEST)/examples AFORK_LIB=$(GUEST)/lib LDFLAGS=-static
+		AFORK_LIB=$(GUEST)/lib LDFLAGS=-static KSFT_DIR=$(KSFT) $(GXFLAGS)
+	$(Q)$(MAKE) -C lib/uring O=$(GUEST)/lib static $(GXFLAGS)
+	$(Q)$(MAKE) -C examples O=$(GUEST)/examples AFORK_LIB=$(GUEST)/lib LDFLAGS=-static $(GXFLAGS)
 	$(Q)for d in uring spawn fuzz stress; do \
 		$(MAKE) -C selftests/$$d OUTPUT=$(GUEST)/selftests/$$d \
-		AFORK_LIB=$(GUEST)/lib LDFLAGS=-static KSFT_DIR=$(KSFT) || exit 1; done
-	$(Q)scripts/guest-payload.sh $(PAYLOAD_DIR)
+		AFORK_LIB=$(GUEST)/lib LDFLAGS=-static KSFT_DIR=$(KSFT) $(GXFLAGS) || exit 1; done
+else
+	$(Q)rm -rf $(GUEST)/lib $(GUEST)/selftests $(GUEST)/examples
+endif
+	$(Q)$(if $(ASFX),GUEST_ARCH=$(GARCH) GUEST_DIR=$(GUEST) KSFT_PAYLOAD=$(B)/vm-payload-ksft$(ASFX) )scripts/guest-payload.sh $(PAYLOAD_DIR)
 	$(if $(strip $(T)),$(Q)echo "==> selecting T=$$T" && qemu/select-tests.sh $(PAYLOAD_DIR) "$$T")
 
 # The syscall's own tests, built from the patched tree (the series carries
@@ -158,24 +211,24 @@ guest-payload: kernel
 afork-selftests-guest:
 	$(Q)mkdir -p $(GUEST)/afork
 	$(Q)$(MAKE) -C $(KSFT)/afork OUTPUT=$(GUEST)/afork \
-		CC="$(CC) -static" KHDR_INCLUDES="-isystem $(UAPI)/include" \
+		CC="$(GUEST_CC) -static" KHDR_INCLUDES="-isystem $(UAPI)/include" \
 		$(if $(Q),-s) all
 
 # The runner's own tests (qemu/tests/run-tests.sh), as one TAP file.
 runner-tests: kernel
-	$(Q)mkdir -p $(LOGS)/runner
-	$(Q)$(MAKE) -C qemu selftest >$(LOGS)/runner/qemu-runner.tap 2>&1; rc=$$?; \
-	grep -E '^not ok' $(LOGS)/runner/qemu-runner.tap; exit $$rc
+	$(Q)mkdir -p $(LOGS)/runner$(ASFX)
+	$(Q)$(MAKE) -C qemu selftest >$(LOGS)/runner$(ASFX)/qemu-runner.tap 2>&1; rc=$$?; \
+	grep -E '^not ok' $(LOGS)/runner$(ASFX)/qemu-runner.tap; exit $$rc
 
 # --- the demo and the guest runner --------------------------------------------
 
 run: kernel
-	$(Q)$(MAKE) -C lib O=$(GUEST)/lib demo DEMO_LDFLAGS=-static
-	$(Q)rm -rf $(B)/vm-demo && mkdir -p $(B)/vm-demo
-	$(Q)cp $(GUEST)/lib/afork-demo $(B)/vm-demo/
-	$(Q)printf '#!/bin/sh\nexec /payload/afork-demo\n' >$(B)/vm-demo/run
-	$(Q)chmod +x $(B)/vm-demo/run
-	$(Q)$(MAKE) -C qemu vm-run PAYLOAD=$(B)/vm-demo LOG=$(LOGS)/vm-demo.log TIMEOUT=300
+	$(Q)$(MAKE) -C lib O=$(GUEST)/lib demo DEMO_LDFLAGS=-static $(GXFLAGS)
+	$(Q)rm -rf $(B)/vm-demo$(ASFX) && mkdir -p $(B)/vm-demo$(ASFX)
+	$(Q)cp $(GUEST)/lib/afork-demo $(B)/vm-demo$(ASFX)/
+	$(Q)printf '#!/bin/sh\nexec /payload/afork-demo\n' >$(B)/vm-demo$(ASFX)/run
+	$(Q)chmod +x $(B)/vm-demo$(ASFX)/run
+	$(Q)$(MAKE) -C qemu vm-run PAYLOAD=$(B)/vm-demo$(ASFX) LOG=$(LOGS)/vm-demo$(ASFX).log TIMEOUT=300
 
 vm-run:
 	$(Q)$(MAKE) -C qemu vm-run PAYLOAD=$(abspath $(PAYLOAD))
@@ -220,6 +273,7 @@ clean:
 	$(Q)$(MAKE) -C examples clean
 	$(Q)$(MAKE) -C qemu clean
 	$(Q)rm -rf $(B)/host $(B)/host-asan $(B)/guest $(B)/vm-payload $(B)/vm-demo $(LOGS)
+	$(if $(ASFX),$(Q)rm -rf $(GUEST) $(PAYLOAD_DIR) $(B)/vm-demo$(ASFX))
 
 distclean:
 	rm -rf $(B)

@@ -36,6 +36,8 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=$1
 dest=$2
+# STRIP=aarch64-linux-gnu-strip for the arm64 guest's programs.
+strip=${STRIP:-strip}
 
 # name  timeout(s)  build folder  [arguments]: one line per program run in
 # the guest.  The timeouts are generous multiples of what the TCG guest
@@ -79,14 +81,14 @@ mkdir -p "$dest/ksft"
 echo "$TESTS" | while read -r name secs dir args; do
 	[ -n "$name" ] || continue
 	# Stripped: a smaller initramfs unpacks faster in the slow guest.
-	strip -o "$dest/ksft/$name" "$build/$dir/$name"
+	"$strip" -o "$dest/ksft/$name" "$build/$dir/$name"
 	cmd="./ksft/$name${args:+ $args}"
 	case " $CHDIR " in *" $name "*) cmd="cd ksft && exec ./$name${args:+ $args}" ;; esac
 	case " $NOPLAN " in *" $name "*) cmd="echo 1..1; exec $cmd" ;; esac
 	echo "$name $secs $cmd" >>"$dest/tests.list"
 done
 for h in $HELPERS; do
-	strip -o "$dest/ksft/$(basename "$h")" "$build/$h"
+	"$strip" -o "$dest/ksft/$(basename "$h")" "$build/$h"
 done
 cp "$here/payload-run.sh" "$dest/run"
 chmod +x "$dest/run"

@@ -19,7 +19,8 @@
 # built with kselftest_harness.h are asked, recognised by its usage text;
 # others, such as clone3, would run their tests on the host.  Globs are the
 # shell's (* ? [...] [!...]).  Prints what was selected; exits 1 when
-# nothing was.
+# nothing was.  The arm64 guest's programs are asked through
+# qemu-aarch64-static on another host.
 set -euf	# -f: the patterns are globs for case, not for file names
 
 dir=$1
@@ -33,7 +34,7 @@ list=$dir/tests.list
 # side; a fixture runs each of its tests once per variant.
 cases() {
 	grep -q -a 'list all tests' "$1" || return 0
-	timeout 10 "$1" -l 2>&1 </dev/null | awk '
+	timeout 10 $(emulator "$1") "$1" -l 2>&1 </dev/null | awk '
 		NR == 1 && $1 != "#" { exit }
 		/^#/ || /^---/ { next }
 		function flush(   i, j) {
@@ -62,6 +63,21 @@ cases() {
 			if (test_ != "") t[++nt] = test_
 		}
 		END { flush() }'
+}
+
+# emulator BINARY: what runs BINARY here when it is an arm64 program (the
+# arm64 guest's payload, on another host): QEMU's user-mode emulator
+# (qemu-user-static), if installed; nothing otherwise.  ELF e_machine, at
+# byte 18, is 183 (0xb7) for AArch64.
+emulator() {
+	[ "$(uname -m)" != aarch64 ] || return 0
+	[ "$(od -An -tx1 -j18 -N2 "$1" 2>/dev/null | tr -d ' ')" = b700 ] || return 0
+	if command -v qemu-aarch64-static >/dev/null 2>&1; then
+		echo qemu-aarch64-static
+	else
+		echo "select-tests: cannot list the cases of arm64 program $1 without qemu-aarch64-static (qemu-user-static)" >&2
+		echo false
+	fi
 }
 
 # binary CMD: the payload file a tests.list command runs, on the host.

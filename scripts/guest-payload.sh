@@ -5,9 +5,13 @@
 # them all, and qemu/payload-run.sh as /payload/run.
 #
 #   scripts/guest-payload.sh PAYLOAD_DIR
+#
+# Another guest architecture (make ... ARCH=arm64) names its folders in the
+# environment: GUEST_ARCH=arm64, GUEST_DIR (build/guest-arm64) and
+# KSFT_PAYLOAD (build/vm-payload-ksft-arm64).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-g=$top/build/guest
+g=${GUEST_DIR:-$top/build/guest}
 dest=$1
 
 rm -rf "$dest"
@@ -39,8 +43,12 @@ for t in "$g"/selftests/lib/*; do
 	add "lib-$(basename "$t")" 900 "$t"
 done
 sed -i 's|^\(lib-[^ ]* [0-9]*\) |\1 AFORK_TEST_ROUNDS=100 |' "$list"
-# The debugger tests run the host's gdb, carried in the payload.
-"$top/scripts/gdb-payload.sh" "$dest/gdb"
+# The debugger tests run the host's gdb, carried in the payload; for a guest
+# of another architecture there is none, and those tests skip there.
+case ${GUEST_ARCH:-}:$(uname -m) in
+:*|arm64:aarch64|x86_64:x86_64) "$top/scripts/gdb-payload.sh" "$dest/gdb" ;;
+*) echo "guest-payload: no gdb for the $GUEST_ARCH guest: its gdb tests skip" >&2 ;;
+esac
 sed -i 's|^\(lib-afork_gdb_test [0-9]*\) |\1 PATH=/payload/gdb/bin:$PATH |' "$list"
 
 # Layers on top of the library, when built (each folder has static binaries).
@@ -62,7 +70,7 @@ for e in uring-spawner; do
 done
 
 # Regression: the kernel's clone3 and pidfd selftests on the same kernel.
-ksft=$top/build/vm-payload-ksft
+ksft=${KSFT_PAYLOAD:-$top/build/vm-payload-ksft}
 if [ -f "$ksft/tests.list" ]; then
 	cp -r "$ksft/ksft" "$dest/"
 	grep -v '^#' "$ksft/tests.list" | sed '/^$/d' >>"$list"

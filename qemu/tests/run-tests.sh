@@ -19,12 +19,29 @@
 #
 # Output is TAP (the plan comes last), so make check counts every case;
 # the exit status is 0 only when all passed.
+#
+# GUEST_ARCH=arm64 in the environment (make -C qemu selftest ARCH=arm64):
+# the VM tests boot the arm64 guest (build/kbuild-arm64, QEMU virt, the
+# verdict by semihosting) and build the binary payload with TCC (the cross
+# compiler); the output goes to build/qemu-arm64/selftest.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 qemu=$(dirname "$here")
 root=$(dirname "$qemu")
-out=$root/build/qemu/selftest
+garch=${GUEST_ARCH:-}
+case $garch in
+'')
+	out=$root/build/qemu/selftest
+	kimage=$root/build/kbuild/arch/x86/boot/bzImage
+	runarch= makearch= tcc=${CC:-cc} ;;
+arm64)
+	out=$root/build/qemu-arm64/selftest
+	kimage=$root/build/kbuild-arm64/arch/arm64/boot/Image
+	runarch="--arch arm64" makearch=ARCH=arm64 tcc=${TCC:-aarch64-linux-gnu-gcc} ;;
+*)
+	echo "run-tests: unknown GUEST_ARCH '$garch'" >&2; exit 2 ;;
+esac
 rm -rf "$out"
 mkdir -p "$out"
 
@@ -191,10 +208,11 @@ vm() {
 	# A payload is a folder of tests/payloads/, or made by the caller.
 	[ -d "$here/payloads/$1" ] && cp -r "$here/payloads/$1" "$p"
 	[ -e "$p/run" ] || cp "$qemu/payload-run.sh" "$p/run"
-	echo "# booting payload '$1' (log: build/qemu/selftest/$1.log)"
+	echo "# booting payload '$1' (log: ${out#"$root"/}/$1.log)"
+	# shellcheck disable=SC2086  # $makearch and $runarch: none or two words
 	make -s --no-print-directory -C "$qemu" initramfs PAYLOAD="$p" \
-		OUT="$out/$1.cpio.gz" >"$out/$1.out" 2>&1 &&
-	"$qemu/run-vm.sh" --kernel "$root/build/kbuild/arch/x86/boot/bzImage" \
+		OUT="$out/$1.cpio.gz" $makearch >"$out/$1.out" 2>&1 &&
+	"$qemu/run-vm.sh" $runarch --kernel "$kimage" \
 		--initrd "$out/$1.cpio.gz" --log "$out/$1.log" --timeout "$2" \
 		>>"$out/$1.out" 2>&1
 }
@@ -227,7 +245,7 @@ expect "vm: hung payload is killed by /init and reported as 124" 124 $?
 mkdir -p "$out/payload-binary"
 printf '#include <unistd.h>\nint main(void) { write(1, "binary ran\\n", 11); return 5; }\n' \
 	>"$out/binary.c"
-if ${CC:-cc} -static -Os -o "$out/payload-binary/run" "$out/binary.c"; then
+if $tcc -static -Os -o "$out/payload-binary/run" "$out/binary.c"; then
 	vm binary 120
 	expect "vm: a static binary as /payload/run runs, status 5 reaches the host" 5 $?
 	expect_grep "vm: the binary's output is on the console" 'binary ran' "$out/binary.log"
