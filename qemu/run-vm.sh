@@ -26,6 +26,8 @@
 # VM_MEM=2G (KASAN's shadow takes an eighth of it); VM_SMP=2;
 # TSC_KHZ=host TSC kHz (default: measured by build/qemu/tsc-khz if present).
 # arm64 only: QEMU=qemu-system-aarch64, VM_CPU=max (the CPU model).
+# VM_NO_VERDICT_DEVICE=1 (for qemu/tests): boot without the verdict's way
+# out (isa-debug-exit, semihosting), to see a "no verdict" come back.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -116,6 +118,7 @@ else
 	machine="-M microvm"
 	verdict_dev="-device isa-debug-exit,iobase=0xf4,iosize=0x04"
 fi
+[ "${VM_NO_VERDICT_DEVICE:-0}" = 0 ] || verdict_dev=
 
 echo "==> booting the guest ($accel; kernel log: ${log#"$PWD"/})"
 start=$(date +%s)

@@ -4,7 +4,8 @@
 #   qemu/tests/run-tests.sh [--unit]
 #
 # Unit tests (no VM): scripts/summary.sh, qemu/split-log.sh and
-# qemu/scan-splats.sh on the canned logs in tests/data/.
+# qemu/scan-splats.sh on the canned logs in tests/data/ (arm64.log: the
+# arm64 guest's wording of an oops).
 # VM tests (need the kernel built, ~1 min each under TCG): boot payloads
 # from tests/payloads/ and check what the host concludes:
 #   pass     two TAP programs via payload-run.sh: exit 0, summary counts them
@@ -16,6 +17,8 @@
 #   binary   /payload/run is a static binary: it is executed, its status
 #            reaches the host
 #   shebang  /payload/run is an awk script: its #! line is honoured
+#   nosemihosting (arm64 only) QEMU refuses /init's semihosting exit: the
+#            host reports no verdict at once
 #
 # Output is TAP (the plan comes last), so make check counts every case;
 # the exit status is 0 only when all passed.
@@ -79,6 +82,22 @@ else
 	pass "scan-splats: ignores user-space 'WARNING:'"
 fi
 expect_grep "scan-splats: counts 4 lines" '4 suspicious' "$out/scan-dirty.txt"
+# arm64 words its reports its own way (tests/data/arm64.log: an LKDTM
+# ACCESS_NULL oops from the arm64 guest, and a stack dump whose header
+# was lost).
+"$qemu/scan-splats.sh" "$data/arm64.log" >"$out/scan-arm64.txt" 2>&1
+expect "scan-splats: arm64 log with splats fails" 1 $?
+expect_grep "scan-splats: finds arm64's 'Unable to handle kernel'" \
+	'\[nullderef\] .*Unable to handle kernel NULL pointer' "$out/scan-arm64.txt"
+expect_grep "scan-splats: finds arm64's 'Internal error: Oops'" \
+	'\[nullderef\] .*Internal error: Oops' "$out/scan-arm64.txt"
+expect_grep "scan-splats: finds arm64's 'Call trace:' alone" '\[stack\] .*Call trace:' "$out/scan-arm64.txt"
+if grep -q 'user space may print' "$out/scan-arm64.txt"; then
+	fail "scan-splats: flagged user-space 'Call trace:'"
+else
+	pass "scan-splats: ignores user-space 'Call trace:'"
+fi
+expect_grep "scan-splats: counts 4 arm64 lines" '4 suspicious' "$out/scan-arm64.txt"
 
 "$qemu/split-log.sh" "$data/console.log" "$out/split"
 expect "split-log: runs" 0 $?
@@ -240,6 +259,21 @@ expect_grep "vm: panic ends QEMU at once, reported as no verdict" 'no verdict, Q
 
 vm timeout 10
 expect "vm: hung payload is killed by /init and reported as 124" 124 $?
+
+# arm64: QEMU that refuses /init's semihosting exit (no userspace=on) must
+# end in "no verdict" at once, not in a hang or a verdict from the console.
+if [ "$garch" = arm64 ]; then
+	mkdir -p "$out/payload-nosemihosting"
+	cp "$here/payloads/pass/"* "$out/payload-nosemihosting/"
+	export VM_NO_VERDICT_DEVICE=1
+	vm nosemihosting 120
+	rc=$?
+	unset VM_NO_VERDICT_DEVICE
+	expect_nonzero "vm: without semihosting there is no verdict" $rc
+	expect_grep "vm: /init says the semihosting call failed" \
+		'afork-init: semihosting exit: killed by signal 4' "$out/nosemihosting.log"
+	expect_grep "vm: reported as no verdict" 'no verdict, QEMU exited with 0' "$out/nosemihosting.out"
+fi
 
 # A static binary as /payload/run: executed, not fed to the shell.
 mkdir -p "$out/payload-binary"
