@@ -32,6 +32,7 @@ for p in "$@"; do
 done
 [ "$have" = 0 ] || exit 0
 
+# shellcheck source=/dev/null
 suite=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
 suite=${suite:-bookworm}
 uri=${DEBIAN_MIRROR:-http://deb.debian.org/debian}

@@ -34,6 +34,7 @@ list=$dir/tests.list
 # side; a fixture runs each of its tests once per variant.
 cases() {
 	grep -q -a 'list all tests' "$1" || return 0
+	# shellcheck disable=SC2046  # no word, or the emulator's name
 	timeout 10 $(emulator "$1") "$1" -l 2>&1 </dev/null | awk '
 		NR == 1 && $1 != "#" { exit }
 		/^#/ || /^---/ { next }

@@ -37,7 +37,7 @@ case $garch in
 '')
 	out=$root/build/qemu/selftest
 	kimage=$root/build/kbuild/arch/x86/boot/bzImage
-	runarch= makearch= tcc=${CC:-cc} ;;
+	runarch='' makearch='' tcc=${CC:-cc} ;;
 arm64)
 	out=$root/build/qemu-arm64/selftest
 	kimage=$root/build/kbuild-arm64/arch/arm64/boot/Image
