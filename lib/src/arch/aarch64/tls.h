@@ -46,7 +46,9 @@ static inline uintptr_t afork__tcb_dtv(uintptr_t tp)
 /* Point the copied TCB at @ntp at its dtv @ndtv. */
 static inline void afork__tcb_install(uintptr_t ntp, uintptr_t ndtv)
 {
-	((uintptr_t *)ntp)[0] = ndtv;
+	uintptr_t *tcb = (uintptr_t *)ntp;
+
+	tcb[0] = ndtv;
 }
 
 #endif /* AFORK_ARCH_AARCH64_TLS_H */

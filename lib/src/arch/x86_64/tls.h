@@ -43,9 +43,11 @@ static inline uintptr_t afork__tcb_dtv(uintptr_t tp)
 /* Point the copied TCB at @ntp at itself and at its dtv @ndtv. */
 static inline void afork__tcb_install(uintptr_t ntp, uintptr_t ndtv)
 {
-	((uintptr_t *)ntp)[0] = ntp;
-	((uintptr_t *)ntp)[1] = ndtv;
-	((uintptr_t *)ntp)[2] = ntp;
+	uintptr_t *tcb = (uintptr_t *)ntp;
+
+	tcb[0] = ntp;
+	tcb[1] = ndtv;
+	tcb[2] = ntp;
 }
 
 #endif /* AFORK_ARCH_X86_64_TLS_H */
