@@ -219,7 +219,7 @@ int afork__popen_run(const struct popen_cmd *cmd, int dirs, int how,
 	for (i = 0; i < 2; i++) {
 		struct popen_ent *e = pp[i].e;
 
-		if (!pp[i].fp)
+		if (!e)		/* a direction not asked for */
 			continue;
 		e->fp = pp[i].fp;
 		e->fd = pp[i].mine;
@@ -402,7 +402,7 @@ static int popen2_argv(const struct popen_cmd *cmd, int flags, FILE **to, FILE *
 		return -1;
 	}
 	r = afork__popen_run(cmd, POPEN_RD | POPEN_WR,
-			     flags & O_CLOEXEC ? POPEN_CLOEXEC : 0, to, from);
+			     (flags & O_CLOEXEC) ? POPEN_CLOEXEC : 0, to, from);
 	if (r < 0) {
 		errno = -r;
 		return -1;
