@@ -136,8 +136,8 @@ static int pipe_make(struct popen_pipe *p, int wr, int both)
 	p->theirs = wr ? fds[0] : fds[1];
 	if (both && p->theirs <= 2) {
 		n = fcntl(p->theirs, F_DUPFD_CLOEXEC, 3);
-		if (n < 0)
-			return -errno;
+		if (n < 0)	/* EINVAL: 3 is beyond RLIMIT_NOFILE */
+			return errno == EINVAL ? -EMFILE : -errno;
 		close(p->theirs);
 		p->theirs = n;
 	}
@@ -171,7 +171,8 @@ int afork__popen_run(const struct popen_cmd *cmd, int dirs, int how,
 		goto fail;
 	afork__spawnattr_default(&attr);
 	attr.aflags = (int)(AFORK_WAITPID | AFORK_NOSIGCHLD);
-	attr.options = 0;
+	/* A pidfd: pclose then waits for this child, never for a pid reused. */
+	attr.options = AFORK_OPT_PIDFD;
 
 	pthread_mutex_lock(&popen_lock);
 	for (it = popen_list; it && !r; it = it->next)
@@ -291,17 +292,18 @@ static struct popen_ent *unlink_ent(FILE *fp, int *last)
 
 int afork__pclose(FILE *fp, int *status)
 {
-	int st = 0, last = 1;
+	int st = 0, last = 1, ferr;
 	struct popen_ent *e = unlink_ent(fp, &last);
 	pid_t r;
 
 	if (!e)
 		return 0;
-	fclose(fp);
+	/* A final flush that failed is the caller's error, as in glibc. */
+	ferr = fclose(fp) ? errno : 0;
 	if (!last) {
 		/* The child's stdin or stdout closed; the other stream waits. */
 		free(e);
-		*status = 0;
+		*status = -ferr;
 		return 1;
 	}
 	/* The status the caller may have collected with afork_wait(). */
@@ -312,6 +314,8 @@ int afork__pclose(FILE *fp, int *status)
 			;
 		*status = r < 0 ? -errno : st;
 	}
+	if (ferr && *status >= 0)
+		*status = -ferr;
 	afork_free(e->child);
 	free(e);
 	return 1;
@@ -397,7 +401,8 @@ static int popen2_argv(const struct popen_cmd *cmd, int flags, FILE **to, FILE *
 {
 	int r;
 
-	if (!cmd->path || !cmd->argv || !to || !from || (flags & ~O_CLOEXEC)) {
+	if (!cmd->path || !cmd->argv || !to || !from || to == from ||
+	    (flags & ~O_CLOEXEC)) {
 		errno = EINVAL;
 		return -1;
 	}

@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -136,6 +137,8 @@ TEST_F(popenve, argv_literal)
 	FILE *f = afork_popenve(helper_path(), argv, NULL, "r");
 
 	ASSERT_NE(NULL, f);
+	/* Waited for through a pidfd: never a child that reuses its pid. */
+	EXPECT_GE(afork_pidfd(afork_popen_child(f)), 0);
 	slurp(f, buf, sizeof(buf));
 	EXPECT_STREQ("[a b]\n[$HOME]\n['q'\"]\n[]\n[; exit 3]\n", buf);
 	EXPECT_EQ(0, afork_pclose(f));
@@ -455,6 +458,71 @@ TEST_F(popenve, not_stolen)
 	EXPECT_EQ(0, afork_pclose(to));
 	EXPECT_EQ(9 << 8, afork_pclose(from));
 	EXPECT_EQ(1, reaped);
+}
+
+/* The same pointer for both streams: EINVAL, nothing made. */
+TEST_F(popenve, two_way_same_pointer)
+{
+	char *argv[] = { "pv", "--pv", "exit", "0", NULL };
+	int fds = count_fds();
+	FILE *s = NULL;
+
+	errno = 0;
+	EXPECT_EQ(-1, afork_popen2ve(helper_path(), argv, NULL, 0, &s, &s));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(NULL, s);
+	EXPECT_EQ(fds, count_fds());
+	EXPECT_EQ(0, any_child_left());
+}
+
+/* No room above fd 2 for the child's ends: EMFILE, as pipe2() says. */
+TEST_F(popenve, two_way_no_fds)
+{
+	char *argv[] = { "pv", "--pv", "exit", "0", NULL };
+	struct rlimit rl = { 3, 3 };
+	FILE *to, *from;
+	int st;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		int r;
+
+		close(0);
+		close(1);
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			_exit(2);
+		r = afork_popen2ve(helper_path(), argv, NULL, 0, &to, &from);
+		_exit(r == -1 && errno == EMFILE ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_EQ(0, st);
+}
+
+/* A final flush that fails is pclose's error (-1, EPIPE), as in glibc. */
+TEST_F(popenve, pclose_reports_flush_error)
+{
+	char *argv[] = { "pv", "--pv", "exit", "0", NULL };
+	FILE *f, *to, *from;
+
+	signal(SIGPIPE, SIG_IGN);
+	f = afork_popenve(helper_path(), argv, NULL, "w");
+	ASSERT_NE(NULL, f);
+	wait_exited(_metadata, f);
+	fputs("to nobody", f);		/* buffered: written by the pclose */
+	errno = 0;
+	EXPECT_EQ(-1, afork_pclose(f));
+	EXPECT_EQ(EPIPE, errno);
+
+	ASSERT_EQ(0, afork_popen2ve(helper_path(), argv, NULL, 0, &to, &from));
+	wait_exited(_metadata, from);
+	fputs("to nobody", to);
+	errno = 0;
+	EXPECT_EQ(-1, afork_pclose(to));
+	EXPECT_EQ(EPIPE, errno);
+	EXPECT_EQ(0, afork_pclose(from));
+	signal(SIGPIPE, SIG_DFL);
 }
 
 /* Earlier popen streams, both of a two-way pair, are closed in the child. */
