@@ -251,7 +251,7 @@ vm-run:
 # --- benchmarks, fuzzing, stress, static analysis ------------------------------
 
 bench: lib
-	$(Q)$(MAKE) -C bench bench stall runtimes
+	$(Q)$(MAKE) -C bench bench stall popen runtimes
 
 vm-bench: lib
 	$(Q)$(MAKE) -C bench vm-bench vm-stall

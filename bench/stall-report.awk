@@ -14,6 +14,14 @@ BEGIN { FS = "," }
 	lp99[m, size] = $9; sp99[m, size] = $12; smax[m, size] = $13
 	busy[m, size] = $15; wake[m, size] = $16; wp99[m, size] = $17
 }
+# A table's head: per size, @cols columns titled "SIZE" @title.
+function head(title, cols,   i, k) {
+	printf "| method |"
+	for (i = 1; i <= ns; i++) printf " %s%s", gib(sizes[i]), title
+	printf "\n|---|"
+	for (i = 1; i <= ns; i++) for (k = 0; k < cols; k++) printf "---:|"
+	printf "\n"
+}
 function gib(s) { return s % 1024 == 0 && s ? s / 1024 " GiB" : s " MiB" }
 function ratio(a, b) { return b > 0 ? sprintf("%.3f", a / b) : "n/a" }
 function verdict(x, lim) { return x != "n/a" && x + 0 <= lim ? "met" : "missed" }
@@ -23,11 +31,7 @@ END {
 	printf "Stall: how late the loop came to a 1 ms timer tick (p99 over turns / worst);\n"
 	printf "per launch: the p99 over launches of the worst stall in the turns up to\n"
 	printf "the next launch; launch: the launching call's p99. Microseconds.\n\n"
-	printf "| method |"
-	for (i = 1; i <= ns; i++) printf " %s stall p99 / worst | per launch p99 | launch p99 |", gib(sizes[i])
-	printf "\n|---|"
-	for (i = 1; i <= ns; i++) printf "---:|---:|---:|"
-	printf "\n"
+	head(" stall p99 / worst | per launch p99 | launch p99 |", 3)
 	for (j = 1; j <= nm; j++) {
 		m = methods[j]
 		printf "| %s%s |", m, be[m] != "-" ? " (" be[m] ")" : ""
@@ -57,11 +61,8 @@ END {
 	printf "| per launch (not a target): afork_spawn at %s vs fork | %s | %s |\n", gib(hi), r, verdict(r, 0.01)
 	printf "\nThe turns at or above the p99 stall, split (mean µs): busy, the loop still\n"
 	printf "at its own work when the tick fell due; waiting, the kernel woke it late\n"
-	printf "(bench/stall-profile.sh names what ran instead).\n\n| method |"
-	for (i = 1; i <= ns; i++) printf " %s busy / waiting |", gib(sizes[i])
-	printf "\n|---|"
-	for (i = 1; i <= ns; i++) printf "---:|"
-	printf "\n"
+	printf "(bench/stall-profile.sh names what ran instead).\n\n"
+	head(" busy / waiting |", 1)
 	for (j = 1; j <= nm; j++) {
 		m = methods[j]
 		printf "| %s |", m

@@ -40,7 +40,7 @@
 
 #include "preload.h"
 
-/* The private layout this file expects (x86-64): tag, then the union. */
+/* The private layout this file expects (LP64: x86-64, arm64): tag, then the union. */
 #define ACT_SIZE	32
 #define OFF_TAG		0
 #define OFF_FD		8	/* close, dup2, open, fchdir, closefrom, tcsetpgrp */

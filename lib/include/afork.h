@@ -33,7 +33,7 @@ extern "C" {
 
 /* The version of this header; afork_version() gives the library's. */
 #define AFORK_VERSION_MAJOR 0
-#define AFORK_VERSION_MINOR 2
+#define AFORK_VERSION_MINOR 3
 #define AFORK_VERSION_PATCH 0
 
 /*

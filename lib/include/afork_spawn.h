@@ -191,6 +191,32 @@ int afork_pclose(FILE *stream);
 struct afork_child *afork_popen_child(FILE *stream);
 
 /*
+ * popen without a shell: run the program @path (afork_popenve) or the
+ * file found along @search_path, the caller's PATH when NULL
+ * (afork_popenvpe), with @argv and @envp (NULL: environ) as execve()
+ * takes them; no quoting, no second exec.  Mode, return, pclose and the
+ * child as for afork_popen(); a program that cannot be run makes pclose
+ * return exit status 127, and afork_exec_errno() on afork_popen_child()
+ * says why.  Since 0.3.
+ */
+FILE *afork_popenve(const char *path, char *const argv[], char *const envp[],
+		    const char *mode);
+FILE *afork_popenvpe(const char *file, char *const argv[], char *const envp[],
+		     const char *search_path, const char *mode);
+/*
+ * Both directions: *to_child is a stream to the program's stdin,
+ * *from_child one from its stdout.  afork_pclose() on either closes it
+ * alone (closing *to_child gives the program EOF) and returns 0; on the
+ * second it waits, as afork_pclose() does.  @flags: 0 or O_CLOEXEC (the
+ * caller's ends close-on-exec).  0, or -1 and errno.  Since 0.3.
+ */
+int afork_popen2ve(const char *path, char *const argv[], char *const envp[],
+		   int flags, FILE **to_child, FILE **from_child);
+int afork_popen2vpe(const char *file, char *const argv[], char *const envp[],
+		    const char *search_path, int flags,
+		    FILE **to_child, FILE **from_child);
+
+/*
  * system(): runs "/bin/sh -c -- command" and waits for it.  SIGINT and
  * SIGQUIT are blocked in the calling thread only (not ignored process-
  * wide) and discarded if they arrived meanwhile, SIGCHLD is blocked; see

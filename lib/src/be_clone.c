@@ -141,8 +141,8 @@ static long do_clone(struct afork_child *c, int exit_signal, int pidfd,
 		  (vfork ? CLONE_VFORK : 0);
 	args[1] = (long)afork__stack_top(c);
 	args[2] = pidfd ? (long)&c->pidfd : 0;	/* CLONE_PIDFD's slot */
-	args[3] = (long)&c->release;		/* child_tid */
-	args[4] = (long)tls;
+	args[AFORK_CLONE_ARG_CTID] = (long)&c->release;
+	args[AFORK_CLONE_ARG_TLS] = (long)tls;
 	r = afork__tramp(__NR_clone, args, afork__child_entry, c);
 	if (r == -EINVAL && pidfd) {
 		/* Before Linux 5.2: no CLONE_PIDFD, no pidfd. */

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * afork_popen(), afork_pclose(): popen on an afork child that only a wait
- * naming it can reap (AFORK_WAITPID | AFORK_NOSIGCHLD).
+ * naming it can reap (AFORK_WAITPID | AFORK_NOSIGCHLD); afork_popenve()
+ * and afork_popenvpe() run a program without a shell, and
+ * afork_popen2ve() and afork_popen2vpe() give a stream each way.
  *
- * The pipe is made close-on-exec at both ends, so that no other child
+ * Each pipe is made close-on-exec at both ends, so that no other child
  * created meanwhile (by another thread, by anyone) inherits it; the child
- * gets its end with a dup2 file action (onto itself if the pipe landed
- * on 0 or 1, which clears FD_CLOEXEC).  Streams of earlier popens still
+ * gets its end with a dup2 file action (see pipe_make()).  The two
+ * streams of a two-way popen share the child: pclose of the first closes
+ * it alone, that of the second waits.  Streams of earlier popens still
  * open are closed in the child, as POSIX asks: their fds are in a list,
  * under a lock held while the child is created.  The stream is made
  * before the child, so that nothing can fail after the child exists.
@@ -29,6 +32,7 @@ struct popen_ent {
 	FILE *fp;
 	int fd;
 	struct afork_child *child;
+	struct popen_ent *peer;		/* the other stream of a two-way popen */
 	struct popen_ent *next;
 };
 
@@ -65,7 +69,7 @@ static void popen_init(void)
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
-/* Mode "r" or "w" plus optional 'e': 0 read, 1 write, -EINVAL. */
+/* Mode "r" or "w" plus optional 'e': POPEN_RD or POPEN_WR, or -EINVAL. */
 static int parse_mode(const char *mode, int *cloexec)
 {
 	int rd = 0, wr = 0;
@@ -90,118 +94,184 @@ static int parse_mode(const char *mode, int *cloexec)
 	}
 	if (rd == wr)
 		return -EINVAL;
-	return wr;
+	return wr ? POPEN_WR : POPEN_RD;
 }
 
-FILE *afork__popen(const char *command, const char *mode, int how, int *err)
+/* One direction: the caller's stream, its entry, and the child's end. */
+struct popen_pipe {
+	FILE *fp;
+	struct popen_ent *e;
+	int mine, theirs;
+};
+
+static void pipe_undo(struct popen_pipe *p)
 {
-	char *argv[5] = { "sh", "-c", "--", NULL, NULL };
+	if (p->fp)
+		fclose(p->fp);
+	else if (p->mine >= 0)
+		close(p->mine);
+	if (p->theirs >= 0)
+		close(p->theirs);
+	free(p->e);
+}
+
+/*
+ * The pipe for one direction, close-on-exec at both ends.  With two
+ * directions the child's ends are kept above 2, so that neither dup2 onto
+ * 0 or 1 can overwrite the other's source; with one, an end on its own
+ * target is dup2'ed onto itself, which clears FD_CLOEXEC.
+ */
+static int pipe_make(struct popen_pipe *p, int wr, int both)
+{
+	int fds[2], n;
+
+	p->fp = NULL;
+	p->mine = p->theirs = -1;
+	p->e = calloc(1, sizeof(*p->e));
+	if (!p->e)
+		return -ENOMEM;
+	if (pipe2(fds, O_CLOEXEC))
+		return -errno;
+	p->mine = wr ? fds[1] : fds[0];
+	p->theirs = wr ? fds[0] : fds[1];
+	if (both && p->theirs <= 2) {
+		n = fcntl(p->theirs, F_DUPFD_CLOEXEC, 3);
+		if (n < 0)	/* EINVAL: 3 is beyond RLIMIT_NOFILE */
+			return errno == EINVAL ? -EMFILE : -errno;
+		close(p->theirs);
+		p->theirs = n;
+	}
+	p->fp = fdopen(p->mine, wr ? "w" : "r");
+	return p->fp ? 0 : -errno;
+}
+
+int afork__popen_run(const struct popen_cmd *cmd, int dirs, int how,
+		     FILE **to, FILE **from)
+{
+	struct popen_pipe pp[2];	/* [0] from the child, [1] to it */
 	afork_spawn_file_actions_t fa;
 	struct spawn_attr attr;
 	struct spawn_req req;
-	struct popen_ent *e, *it;
+	struct popen_ent *it;
 	struct afork_child *c = NULL;
-	int p[2], wr, cloexec, mine, theirs, r;
-	FILE *fp;
+	int both = dirs == (POPEN_RD | POPEN_WR), i, r = 0;
 
-	wr = parse_mode(mode, &cloexec);
-	if (wr < 0 || !command) {
-		*err = EINVAL;
-		return NULL;
-	}
-	if (how & POPEN_NO_DASHDASH) {
-		argv[2] = (char *)command;
-	} else {
-		argv[3] = (char *)command;
-	}
 	pthread_once(&popen_once, popen_init);
-	e = calloc(1, sizeof(*e));
-	if (!e) {
-		*err = ENOMEM;
-		return NULL;
+	for (i = 0; i < 2; i++) {
+		pp[i].fp = NULL;
+		pp[i].e = NULL;
+		pp[i].mine = pp[i].theirs = -1;
 	}
-	if (pipe2(p, O_CLOEXEC)) {
-		*err = errno;
-		free(e);
-		return NULL;
-	}
-	mine = wr ? p[1] : p[0];
-	theirs = wr ? p[0] : p[1];
-	fp = fdopen(mine, wr ? "w" : "r");
-	if (!fp) {
-		*err = errno;
-		close(p[0]);
-		close(p[1]);
-		free(e);
-		return NULL;
-	}
-	r = afork_spawn_file_actions_init(&fa);
-	if (r) {
-		*err = r;
+	for (i = 0; i < 2 && !r; i++)
+		if (dirs & (i ? POPEN_WR : POPEN_RD))
+			r = pipe_make(&pp[i], i, both);
+	if (!r)
+		r = -afork_spawn_file_actions_init(&fa);
+	if (r)
 		goto fail;
-	}
 	afork__spawnattr_default(&attr);
 	attr.aflags = (int)(AFORK_WAITPID | AFORK_NOSIGCHLD);
-	attr.options = 0;
+	/* A pidfd: pclose then waits for this child, never for a pid reused. */
+	attr.options = AFORK_OPT_PIDFD;
 
 	pthread_mutex_lock(&popen_lock);
 	for (it = popen_list; it && !r; it = it->next)
 		r = afork_spawn_file_actions_addclose(&fa, it->fd);
-	if (!r)
-		r = afork_spawn_file_actions_adddup2(&fa, theirs, wr ? 0 : 1);
+	for (i = 0; i < 2 && !r; i++)
+		if (pp[i].theirs >= 0)
+			r = afork_spawn_file_actions_adddup2(&fa, pp[i].theirs, i ? 0 : 1);
 	if (r) {
 		pthread_mutex_unlock(&popen_lock);
 		afork_spawn_file_actions_destroy(&fa);
-		*err = r;
+		r = -r;
 		goto fail;
 	}
 	memset(&req, 0, sizeof(req));
-	req.path = "/bin/sh";
+	req.path = cmd->path;
+	req.use_path = cmd->use_path;
+	req.search = cmd->search;
 	req.fa = afork__spawn_actions(&fa);
 	req.attr = &attr;
-	req.argv = argv;
-	req.envp = environ;
+	req.argv = cmd->argv;
+	req.envp = cmd->envp ? cmd->envp : environ;
 	req.how = SPAWN_REQ_SHIELD;
 	r = afork__spawn(&c, &req);
 	pthread_mutex_unlock(&popen_lock);
 	afork_spawn_file_actions_destroy(&fa);
-	close(theirs);
-	theirs = -1;
-	if (r < 0) {
-		*err = -r;
-		goto fail;
+	for (i = 0; i < 2; i++) {
+		if (pp[i].theirs >= 0)
+			close(pp[i].theirs);
+		pp[i].theirs = -1;
 	}
+	if (r < 0)
+		goto fail;
 	if (how & POPEN_SYNC) {
 		r = afork__spawn_wait_exec(c, req.shielded);
 		if (r > 0) {
 			while (afork_wait(c, NULL, 0) < 0 && errno == EINTR)
 				;
 			afork_free(c);
-			*err = r;
+			r = -r;
 			goto fail;
 		}
 	}
 
-	e->fp = fp;
-	e->fd = mine;
-	e->child = c;
 	pthread_mutex_lock(&popen_lock);
-	if (!cloexec)
-		fcntl(mine, F_SETFD, 0);
-	e->next = popen_list;
-	popen_list = e;
+	for (i = 0; i < 2; i++) {
+		struct popen_ent *e = pp[i].e;
+
+		if (!e)		/* a direction not asked for */
+			continue;
+		e->fp = pp[i].fp;
+		e->fd = pp[i].mine;
+		e->child = c;
+		e->peer = both ? pp[!i].e : NULL;
+		if (!(how & POPEN_CLOEXEC))
+			fcntl(e->fd, F_SETFD, 0);
+		e->next = popen_list;
+		popen_list = e;
+	}
 	pthread_mutex_unlock(&popen_lock);
-	return fp;
+	if (from)
+		*from = pp[0].fp;
+	if (to)
+		*to = pp[1].fp;
+	return 0;
 
 fail:
-	fclose(fp);
-	if (theirs >= 0)
-		close(theirs);
-	free(e);
-	return NULL;
+	for (i = 0; i < 2; i++)
+		pipe_undo(&pp[i]);
+	return r;
 }
 
-static struct popen_ent *unlink_ent(FILE *fp)
+FILE *afork__popen(const char *command, const char *mode, int how, int *err)
+{
+	char *argv[5] = { "sh", "-c", "--", NULL, NULL };
+	struct popen_cmd cmd = { "/bin/sh", argv, NULL, 0, NULL };
+	int dir, cloexec, r;
+	FILE *fp = NULL;
+
+	dir = parse_mode(mode, &cloexec);
+	if (dir < 0 || !command) {
+		*err = EINVAL;
+		return NULL;
+	}
+	if (how & POPEN_NO_DASHDASH)
+		argv[2] = (char *)command;
+	else
+		argv[3] = (char *)command;
+	r = afork__popen_run(&cmd, dir, how | (cloexec ? POPEN_CLOEXEC : 0),
+			     dir == POPEN_WR ? &fp : NULL, dir == POPEN_RD ? &fp : NULL);
+	if (r < 0)
+		*err = -r;
+	return fp;
+}
+
+/*
+ * Take @fp's entry off the list.  *last: no other stream shares its child
+ * (the other of a two-way popen was closed already, or there is none).
+ */
+static struct popen_ent *unlink_ent(FILE *fp, int *last)
 {
 	struct popen_ent **pp, *e;
 
@@ -210,6 +280,9 @@ static struct popen_ent *unlink_ent(FILE *fp)
 	for (pp = &popen_list; (e = *pp); pp = &e->next) {
 		if (e->fp == fp) {
 			*pp = e->next;
+			*last = !e->peer;
+			if (e->peer)
+				e->peer->peer = NULL;
 			break;
 		}
 	}
@@ -219,13 +292,20 @@ static struct popen_ent *unlink_ent(FILE *fp)
 
 int afork__pclose(FILE *fp, int *status)
 {
-	struct popen_ent *e = unlink_ent(fp);
-	int st = 0;
+	int st = 0, last = 1, ferr;
+	struct popen_ent *e = unlink_ent(fp, &last);
 	pid_t r;
 
 	if (!e)
 		return 0;
-	fclose(fp);
+	/* A final flush that failed is the caller's error, as in glibc. */
+	ferr = fclose(fp) ? errno : 0;
+	if (!last) {
+		/* The child's stdin or stdout closed; the other stream waits. */
+		free(e);
+		*status = -ferr;
+		return 1;
+	}
 	/* The status the caller may have collected with afork_wait(). */
 	if (e->child->reaped) {
 		*status = e->child->status;
@@ -234,6 +314,8 @@ int afork__pclose(FILE *fp, int *status)
 			;
 		*status = r < 0 ? -errno : st;
 	}
+	if (ferr && *status >= 0)
+		*status = -ferr;
 	afork_free(e->child);
 	free(e);
 	return 1;
@@ -278,4 +360,75 @@ AFORK_API struct afork_child *afork_popen_child(FILE *stream)
 	if (!c)
 		errno = EINVAL;
 	return c;
+}
+
+/* The argv popens: no shell, the program itself. */
+static FILE *popen_argv(const struct popen_cmd *cmd, const char *mode)
+{
+	int dir, cloexec, r;
+	FILE *fp = NULL;
+
+	dir = parse_mode(mode, &cloexec);
+	if (dir < 0 || !cmd->path || !cmd->argv) {
+		errno = EINVAL;
+		return NULL;
+	}
+	r = afork__popen_run(cmd, dir, cloexec ? POPEN_CLOEXEC : 0,
+			     dir == POPEN_WR ? &fp : NULL, dir == POPEN_RD ? &fp : NULL);
+	if (r < 0)
+		errno = -r;
+	return fp;
+}
+
+AFORK_API FILE *afork_popenve(const char *path, char *const argv[],
+			      char *const envp[], const char *mode)
+{
+	struct popen_cmd cmd = { path, argv, envp, 0, NULL };
+
+	return popen_argv(&cmd, mode);
+}
+
+AFORK_API FILE *afork_popenvpe(const char *file, char *const argv[],
+			       char *const envp[], const char *search_path,
+			       const char *mode)
+{
+	struct popen_cmd cmd = { file, argv, envp, 1, search_path };
+
+	return popen_argv(&cmd, mode);
+}
+
+static int popen2_argv(const struct popen_cmd *cmd, int flags, FILE **to, FILE **from)
+{
+	int r;
+
+	if (!cmd->path || !cmd->argv || !to || !from || to == from ||
+	    (flags & ~O_CLOEXEC)) {
+		errno = EINVAL;
+		return -1;
+	}
+	r = afork__popen_run(cmd, POPEN_RD | POPEN_WR,
+			     (flags & O_CLOEXEC) ? POPEN_CLOEXEC : 0, to, from);
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	return 0;
+}
+
+AFORK_API int afork_popen2ve(const char *path, char *const argv[],
+			     char *const envp[], int flags,
+			     FILE **to_child, FILE **from_child)
+{
+	struct popen_cmd cmd = { path, argv, envp, 0, NULL };
+
+	return popen2_argv(&cmd, flags, to_child, from_child);
+}
+
+AFORK_API int afork_popen2vpe(const char *file, char *const argv[],
+			      char *const envp[], const char *search_path,
+			      int flags, FILE **to_child, FILE **from_child)
+{
+	struct popen_cmd cmd = { file, argv, envp, 1, search_path };
+
+	return popen2_argv(&cmd, flags, to_child, from_child);
 }

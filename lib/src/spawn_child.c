@@ -64,7 +64,7 @@ static void move_above(struct fds *f, int target)
 	f->keep = n >= 0 ? (int)n : -1;
 }
 
-/* Soft RLIMIT_NOFILE, as glibc judges fds (x86-64: getrlimit exists). */
+/* Soft RLIMIT_NOFILE, as glibc judges fds (x86-64 and arm64 have getrlimit). */
 static int fd_in_range(int fd)
 {
 	struct { unsigned long cur, max; } rl;

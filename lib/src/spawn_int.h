@@ -164,7 +164,22 @@ int afork__spawn_child(struct afork_ctx *ctx, void *unused);
 /* popen.c / system.c, for the preload library's libc-compatible versions. */
 #define POPEN_SYNC	0x1	/* wait for the exec; fail with its errno */
 #define POPEN_NO_DASHDASH 0x2	/* sh -c command, without "--" (glibc) */
+#define POPEN_CLOEXEC	0x4	/* the caller's ends close-on-exec ('e') */
 FILE *afork__popen(const char *command, const char *mode, int how, int *err);
+
+/* What a popen runs: the program (or the file to search for) and its args. */
+struct popen_cmd {
+	const char *path;
+	char *const *argv;
+	char *const *envp;	/* NULL: environ */
+	int use_path;
+	const char *search;	/* use_path: the PATH to search; NULL: the caller's */
+};
+#define POPEN_RD	0x1	/* a stream from the child's stdout */
+#define POPEN_WR	0x2	/* a stream to its stdin */
+/* 0 and the streams asked for by @dirs, or -errno; errno unchanged. */
+int afork__popen_run(const struct popen_cmd *cmd, int dirs, int how,
+		     FILE **to, FILE **from);
 /* 1 if stream came from afork__popen: status (or -errno) in *status. */
 int afork__pclose(FILE *stream, int *status);
 

@@ -6,10 +6,18 @@
 #ifndef AFORK_SYS_H
 #define AFORK_SYS_H
 
+/*
+ * The architecture: its raw system calls here, the layout of its thread
+ * pointer for tls.c (AFORK_ARCH_TLS_H), its trampoline.S in the Makefile.
+ */
 #if defined(__x86_64__)
 #include "arch/x86_64/syscall.h"
+#define AFORK_ARCH_TLS_H "arch/x86_64/tls.h"
+#elif defined(__aarch64__)
+#include "arch/aarch64/syscall.h"
+#define AFORK_ARCH_TLS_H "arch/aarch64/tls.h"
 #else
-#error "libafork supports x86-64 only for now: add src/arch/<arch>/syscall.h and trampoline.S"
+#error "libafork supports x86-64 and AArch64: add src/arch/<arch>/{syscall.h,tls.h,trampoline.S}"
 #endif
 
 #include <fcntl.h>
@@ -52,9 +60,23 @@ static inline long sys_openat(int dirfd, const char *path, int flags,
 	return afork__syscall4(__NR_openat, dirfd, (long)path, flags, mode);
 }
 
+/*
+ * dup2() where the table has it.  The generic table (arm64) has only
+ * dup3(), which fails with EINVAL when the two are equal, where dup2()
+ * checks that @oldfd is open and returns it.
+ */
 static inline long sys_dup2(int oldfd, int newfd)
 {
+#ifdef __NR_dup2
 	return afork__syscall2(__NR_dup2, oldfd, newfd);
+#else
+	long r;
+
+	if (oldfd != newfd)
+		return afork__syscall3(__NR_dup3, oldfd, newfd, 0);
+	r = afork__syscall3(__NR_fcntl, oldfd, F_GETFD, 0);
+	return r < 0 ? r : newfd;
+#endif
 }
 
 static inline long sys_fcntl(int fd, int cmd, long arg)

@@ -213,6 +213,36 @@ expect_grep "summary: names the part that did not run" 'no TAP files under .*no-
 expect_grep "summary: a subset run says so in its last line" \
 	'^afork: 1 passed, 0 failed, 0 skipped (a subset: T=afork)$' "$out/summary-subset.txt"
 
+# ksft-retry.sh on a fake harness program: "flaky" fails its first run
+# only, "always" every run, "skipped" skips with exit status 0.
+rt=$out/retry
+mkdir -p "$rt"
+cat >"$rt/prog" <<'EOF2'
+#!/bin/sh
+c=$2
+n=$(($(cat "$0.$c" 2>/dev/null || echo 0) + 1))
+echo "$n" >"$0.$c"
+echo "TAP version 13"; echo "1..1"
+case $c in
+skipped) echo "ok 1 global.$c # SKIP not here"; exit 0 ;;
+always) echo "not ok 1 global.$c"; exit 1 ;;
+flaky) [ "$n" -ge 2 ] || { echo "not ok 1 global.$c"; exit 1; } ;;
+esac
+echo "ok 1 global.$c"
+EOF2
+chmod +x "$rt/prog"
+"$qemu/ksft-retry.sh" 3 "$rt/prog" flaky skipped >"$rt/ok.tap" 2>&1
+expect "ksft-retry: a case that passes on a retry passes" 0 $?
+expect_grep "ksft-retry: says which attempt passed" '^# flaky: passed on attempt 2$' "$rt/ok.tap"
+expect_grep "ksft-retry: a skip stays a skip" '^ok 2 global.skipped # SKIP not here$' "$rt/ok.tap"
+"$qemu/ksft-retry.sh" 3 "$rt/prog" always >"$rt/bad.tap" 2>&1
+expect "ksft-retry: a case that always fails fails" 1 $?
+if [ "$(cat "$rt/prog.always")" = 3 ] && grep -q '^not ok 1 global.always$' "$rt/bad.tap"; then
+	pass "ksft-retry: tried exactly 3 times, then reported not ok"
+else
+	fail "ksft-retry: $(cat "$rt/prog.always") tries; $(grep 'ok' "$rt/bad.tap" | tail -n 1)"
+fi
+
 if [ "${1:-}" = --unit ]; then
 	echo "1..$n"
 	[ "$fails" -eq 0 ]

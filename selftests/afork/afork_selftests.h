@@ -36,7 +36,7 @@
  * locks or stdio.  The child side of these tests uses raw system calls.
  *
  * Starting the child on its own stack needs a few instructions of
- * assembly per architecture; only x86-64 has them so far.  Elsewhere the
+ * assembly per architecture: x86-64 and arm64 have them.  Elsewhere the
  * tests that run a child are skipped (AFORK_TEST_HAVE_CHILD is 0) and the
  * argument checks still run.
  */
@@ -89,6 +89,56 @@ static inline long raw_call_child(long nr, long a1, long a2, long a3,
 			    "r"(r12), "r"(r13), [exit] "i"(__NR_exit)
 			  : "rcx", "r11", "memory");
 	return ret;
+}
+#elif defined(__aarch64__)
+#define AFORK_TEST_HAVE_CHILD 1
+
+static inline long raw_syscall(long nr, long a1, long a2, long a3, long a4)
+{
+	register long x8 __asm__("x8") = nr;
+	register long x0 __asm__("x0") = a1;
+	register long x1 __asm__("x1") = a2;
+	register long x2 __asm__("x2") = a3;
+	register long x3 __asm__("x3") = a4;
+
+	__asm__ volatile ("svc #0"
+			  : "+r"(x0)
+			  : "r"(x8), "r"(x1), "r"(x2), "r"(x3)
+			  : "memory", "cc");
+	return x0;
+}
+
+/* As on x86-64; fn and arg ride in x9 and x10, which svc preserves. */
+static inline long raw_call_child(long nr, long a1, long a2, long a3,
+				  int (*fn)(void *), void *arg)
+{
+	register long x8 __asm__("x8") = nr;
+	register long x0 __asm__("x0") = a1;
+	register long x1 __asm__("x1") = a2;
+	register long x2 __asm__("x2") = a3;
+	register long x3 __asm__("x3") = 0;
+	register long x4 __asm__("x4") = 0;
+	register void *x9 __asm__("x9") = (void *)fn;
+	register void *x10 __asm__("x10") = arg;
+
+	__asm__ volatile ("svc #0\n\t"
+			  "cbnz x0, 1f\n\t"
+			  "mov x29, xzr\n\t"
+			  "mov x30, xzr\n\t"
+			  "mov x16, sp\n\t"
+			  "and x16, x16, #-16\n\t"
+			  "mov sp, x16\n\t"
+			  "mov x0, x10\n\t"
+			  "blr x9\n\t"
+			  "mov x8, %[exit]\n\t"
+			  "svc #0\n\t"
+			  "brk #0x3e8\n"
+			  "1:"
+			  : "+r"(x0)
+			  : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4),
+			    "r"(x9), "r"(x10), [exit] "i"(__NR_exit)
+			  : "x16", "memory", "cc");
+	return x0;
 }
 #else
 #define AFORK_TEST_HAVE_CHILD 0

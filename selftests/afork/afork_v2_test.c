@@ -486,8 +486,8 @@ static int child_set_oom_adj(void *arg)
 	char c;
 	long fd;
 
-	fd = raw_syscall(__NR_open, (long)"/proc/self/oom_score_adj",
-			 O_WRONLY, 0, 0);
+	fd = raw_syscall(__NR_openat, AT_FDCWD,
+			 (long)"/proc/self/oom_score_adj", O_WRONLY, 0);
 	if (fd < 0)
 		return 1;
 	if (raw_syscall(__NR_write, fd, (long)"500", 3, 0) != 3)
@@ -754,6 +754,30 @@ TEST_F(v2, settls)
 
 	a.tls = ptr_to_u64(&tls_block[32]);
 	pid = afork_run(&a, sizeof(a), child_get_fs, self->s);
+	ASSERT_GT(pid, 0);
+	EXPECT_EQ(0, WEXITSTATUS(reap(pid)));
+	EXPECT_EQ((long)&tls_block[32], self->s->value);
+}
+#elif defined(__aarch64__)
+static int child_get_tp(void *arg)
+{
+	struct shared *s = arg;
+	unsigned long tp;
+
+	__asm__ volatile ("mrs %0, tpidr_el0" : "=r"(tp));
+	s->value = tp;
+	return 0;
+}
+
+TEST_F(v2, settls)
+{
+	static unsigned long tls_block[64];
+	struct afork_args a = args_for(self->stack, AFORK_SETTLS,
+				       &self->word, &self->pidfd);
+	pid_t pid;
+
+	a.tls = ptr_to_u64(&tls_block[32]);
+	pid = afork_run(&a, sizeof(a), child_get_tp, self->s);
 	ASSERT_GT(pid, 0);
 	EXPECT_EQ(0, WEXITSTATUS(reap(pid)));
 	EXPECT_EQ((long)&tls_block[32], self->s->value);

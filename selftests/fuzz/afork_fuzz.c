@@ -1389,6 +1389,7 @@ static int range_unmapped(uint64_t lo, uint64_t hi)
 	return ok;
 }
 
+#if defined(__x86_64__)
 static uint64_t detect_task_size_max(void)
 {
 	void *p = mmap((void *)(1UL << 50), page, PROT_NONE,
@@ -1402,6 +1403,43 @@ static uint64_t detect_task_size_max(void)
 	}
 	return max;
 }
+#else
+static int probe_child(void *unused)
+{
+	(void)unused;
+	return 0;
+}
+
+/*
+ * arm64: the limit is 1 << VA_BITS of the kernel's configuration (39 to
+ * 52), which the mappings do not tell.  Ask the system call: a stack
+ * whose top is above the limit fails with EINVAL (clone3_stack_valid())
+ * before anything else, one at or below it gets as far as storing the
+ * pidfd, which fails with EFAULT at a kernel address and leaves no child.
+ */
+static uint64_t detect_task_size_max(void)
+{
+	int k;
+
+	for (k = 56; k >= 36; k--) {
+		uint64_t top = 1ULL << k;
+		struct afork_args a;
+		long r;
+
+		memset(&a, 0, sizeof(a));
+		a.flags = AFORK_PIDFD;
+		a.pidfd = 0xfffffffffffff000ULL;
+		a.stack = top - page;
+		a.stack_size = page;
+		r = fuzz_afork(&a, sizeof(a), probe_child, NULL);
+		if (r > 0)	/* not expected: reap it */
+			waitpid((pid_t)r, NULL, __WALL);
+		if (r == -EFAULT || r > 0)
+			return top;
+	}
+	return (1ULL << 48);
+}
+#endif
 
 static uint64_t env_u64(const char *name, uint64_t dflt)
 {

@@ -2,7 +2,7 @@
 /*
  * Raw system calls for the afork fuzzers, usable in an afork() child: they
  * return -errno, never touch errno, take no lock and do not allocate.
- * x86-64 only, like the syscall.
+ * x86-64 and AArch64.
  */
 #ifndef FUZZ_SYS_H
 #define FUZZ_SYS_H
@@ -27,6 +27,7 @@
 
 #define u64_of(p) ((uint64_t)(uintptr_t)(p))
 
+#if defined(__x86_64__)
 static inline long raw6(long nr, long a1, long a2, long a3, long a4, long a5,
 			long a6)
 {
@@ -42,6 +43,27 @@ static inline long raw6(long nr, long a1, long a2, long a3, long a4, long a5,
 			  : "rcx", "r11", "memory");
 	return ret;
 }
+#elif defined(__aarch64__)
+static inline long raw6(long nr, long a1, long a2, long a3, long a4, long a5,
+			long a6)
+{
+	register long x8 __asm__("x8") = nr;
+	register long x0 __asm__("x0") = a1;
+	register long x1 __asm__("x1") = a2;
+	register long x2 __asm__("x2") = a3;
+	register long x3 __asm__("x3") = a4;
+	register long x4 __asm__("x4") = a5;
+	register long x5 __asm__("x5") = a6;
+
+	__asm__ volatile ("svc #0"
+			  : "+r"(x0)
+			  : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+			  : "memory", "cc");
+	return x0;
+}
+#else
+#error "the afork fuzzers know x86-64 and AArch64"
+#endif
 
 #define raw0(nr)		raw6(nr, 0, 0, 0, 0, 0, 0)
 #define raw1(nr, a)		raw6(nr, (long)(a), 0, 0, 0, 0, 0)
@@ -53,10 +75,12 @@ static inline long raw6(long nr, long a1, long a2, long a3, long a4, long a5,
 /*
  * afork() returns 0 in the child on the new stack with every other
  * register as in the parent, so the child cannot return into C code: the
- * asm calls fn(arg) there (fn and arg ride in r8/r9, which the kernel
- * copies) and exits the thread with fn's return value.  The parent gets
- * the system call's result: a pid, the AFORK_QUERY size, or -errno.
+ * asm calls fn(arg) there (fn and arg ride in registers the kernel copies:
+ * r8/r9 on x86-64, x9/x10 on arm64) and exits with fn's return value.
+ * The parent gets the system call's result: a pid, the AFORK_QUERY size,
+ * or -errno.
  */
+#if defined(__x86_64__)
 static inline long fuzz_afork(void *uargs, size_t size, int (*fn)(void *),
 			      void *arg)
 {
@@ -82,8 +106,38 @@ static inline long fuzz_afork(void *uargs, size_t size, int (*fn)(void *),
 			  : "rcx", "r11", "memory");
 	return ret;
 }
+#elif defined(__aarch64__)
+static inline long fuzz_afork(void *uargs, size_t size, int (*fn)(void *),
+			      void *arg)
+{
+	register long x8 __asm__("x8") = __NR_afork;
+	register long x0 __asm__("x0") = (long)uargs;
+	register long x1 __asm__("x1") = (long)size;
+	register void *x9 __asm__("x9") = (void *)fn;
+	register void *x10 __asm__("x10") = arg;
 
-/* The kernel's struct sigaction on x86-64. */
+	__asm__ volatile ("svc #0\n\t"
+			  "cbnz x0, 1f\n\t"
+			  "mov x29, xzr\n\t"
+			  "mov x30, xzr\n\t"
+			  "mov x16, sp\n\t"
+			  "and x16, x16, #-16\n\t"
+			  "mov sp, x16\n\t"
+			  "mov x0, x10\n\t"
+			  "blr x9\n\t"
+			  "mov x8, %[exit]\n\t"
+			  "svc #0\n\t"
+			  "brk #0x3e8\n"
+			  "1:"
+			  : "+r"(x0)
+			  : "r"(x8), "r"(x1), "r"(x9), "r"(x10),
+			    [exit] "i"(__NR_exit_group)
+			  : "x16", "memory", "cc");
+	return x0;
+}
+#endif
+
+/* The kernel's struct sigaction on x86-64 and arm64 (SA_RESTORER). */
 struct fuzz_ksigaction {
 	void *handler;
 	unsigned long flags;

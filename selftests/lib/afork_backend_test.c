@@ -13,6 +13,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
+#include "afork_test_arch.h"
 #include "afork_test_util.h"
 #include "kselftest_harness.h"
 
@@ -115,7 +116,7 @@ static volatile uint64_t fake_flags, fake_tls;
 static void on_sigsys(int sig, siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
-	struct afork_args *a = (void *)uc->uc_mcontext.gregs[REG_RDI];
+	struct afork_args *a = (void *)test_sys_arg(uc, 0);
 	long ret = -ENOSYS;
 
 	(void)sig;
@@ -145,7 +146,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
 	case FAKE_V1:
 	case FAKE_V1_SETTLS:
 		if (!(a->flags & AFORK_QUERY)) {
-			fake_size = (long)uc->uc_mcontext.gregs[REG_RSI];
+			fake_size = test_sys_arg(uc, 1);
 			fake_flags = a->flags;
 			fake_tls = fake_size > 56 ? ((uint64_t *)a)[7] : 0;
 			ret = -ENOMEM;
@@ -157,7 +158,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
 		ret = fake_mode == FAKE_V0 ? 56 : 72;
 		break;
 	}
-	uc->uc_mcontext.gregs[REG_RAX] = ret;
+	test_sys_ret(uc, ret);
 }
 
 static int trap_600(void)
@@ -221,8 +222,9 @@ TEST(probe_not_fooled)
 /*
  * What the syscall backend passed for one afork() against a fake kernel
  * (fresh process): 0 if the call went as expected, with *size, *flags,
- * *tls_ok (tls pointed at a TCB that points at itself, with this
- * process's canary) filled in.
+ * *tls_ok (tls pointed at a copy of this thread's TCB: on x86-64 one that
+ * points at itself, with this process's canary; see test_tcb_is_copy())
+ * filled in.
  */
 struct v1_call {
 	long size;
@@ -242,8 +244,6 @@ static int call_against(int mode, struct v1_call *out)
 		return -1;
 	pid = fork();
 	if (pid == 0) {
-		unsigned long canary;
-
 		fake_mode = mode;
 		if (trap_600())
 			_exit(2);
@@ -255,11 +255,7 @@ static int call_against(int mode, struct v1_call *out)
 			_exit(4);
 		r->size = fake_size;
 		r->flags = fake_flags;
-		__asm__("movq %%fs:0x28, %0" : "=r"(canary));
-		r->tls_ok = fake_tls &&
-			    *(uint64_t *)(uintptr_t)fake_tls == fake_tls &&
-			    ((uint64_t *)(uintptr_t)fake_tls)[2] == fake_tls &&
-			    ((uint64_t *)(uintptr_t)fake_tls)[5] == canary;
+		r->tls_ok = test_tcb_is_copy(fake_tls);
 		_exit(0);
 	}
 	if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st))

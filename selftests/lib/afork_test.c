@@ -1027,7 +1027,9 @@ TEST_F_TIMEOUT(backend, threads_no_leak, 300)
 	maps1 = count_maps(rw, &ours1);
 	ASSERT_EQ(0, afork_pool_stats(&ps));
 	EXPECT_LE(ps.stacks_total, (unsigned long)settled(self->id));
-	EXPECT_EQ(ps.stacks_total * (rw + 4096), ps.bytes_mapped);
+	/* Each mapping: the stack, the record's page and the guard page. */
+	EXPECT_EQ(ps.stacks_total * (rw + (size_t)sysconf(_SC_PAGESIZE)),
+		  ps.bytes_mapped);
 	EXPECT_EQ((int)ps.stacks_total, ours1);
 	EXPECT_EQ(fds0, fds1);
 	/* vfork workers come and go with demand; each owns two mappings. */
@@ -1073,7 +1075,8 @@ TEST_F(backend, pool_reuse_trim)
 	ASSERT_EQ(0, afork_pool_stats(&ps));
 	EXPECT_LE(ps.stacks_total, (unsigned long)settled(self->id));
 	EXPECT_EQ(0ul, ps.stacks_free);
-	EXPECT_EQ(ps.stacks_total * (pool_rw_size(64 * 1024) + 4096),
+	EXPECT_EQ(ps.stacks_total * (pool_rw_size(64 * 1024) +
+				     (size_t)sysconf(_SC_PAGESIZE)),
 		  ps.bytes_mapped);
 	count_maps(pool_rw_size(64 * 1024), &ours);
 	EXPECT_EQ((int)ps.stacks_total, ours);

@@ -11,7 +11,8 @@
  * (afork_tls_private() says so), the tests skip with that reason.
  *
  * This file is built with -fstack-protector-all (see the Makefile), so every
- * child function here reads the canary at %fs:0x28 of the child's TCB.
+ * child function here reads the canary: on x86-64 at %fs:0x28 of the
+ * child's TCB, on arm64 from a global (afork_test_arch.h).
  *
  * Functions named child_*() run in an afork child.  They call the libc
  * wrappers that afork(3) allows there (those that only set errno).
@@ -24,6 +25,7 @@
 #include <sys/syscall.h>
 #include <sched.h>
 
+#include "afork_test_arch.h"
 #include "afork_test_util.h"
 #include "kselftest_harness.h"
 
@@ -74,13 +76,10 @@ FIXTURE_TEARDOWN(backend)
 {
 }
 
-/* The stack-protector canary of the running thread (glibc x86-64 TCB). */
+/* The stack-protector canary of the running thread. */
 static unsigned long canary(void)
 {
-	unsigned long v;
-
-	__asm__ volatile("movq %%fs:0x28, %0" : "=r"(v));
-	return v;
+	return test_canary();
 }
 
 /* ---------------------------------------------------------------- */
@@ -328,14 +327,14 @@ struct dtv_job {
 	size_t n;
 };
 
-/* glibc's dtv: at %fs:8, 16-byte slots, their count in slot -1. */
+/* glibc's dtv: in the TCB, 16-byte slots, their count in slot -1. */
 static size_t read_dtv(uintptr_t *tp, uintptr_t val[DTV_SLOTS])
 {
 	const uintptr_t *dtv;
 	size_t i, n;
 
-	__asm__ volatile("movq %%fs:0, %0" : "=r"(*tp));
-	__asm__ volatile("movq %%fs:8, %0" : "=r"(dtv));
+	*tp = test_thread_pointer();
+	dtv = test_dtv();
 	n = dtv[-2] < DTV_SLOTS ? dtv[-2] : DTV_SLOTS;
 	for (i = 0; i < n; i++)
 		val[i] = dtv[2 * (i + 1)];
@@ -353,7 +352,8 @@ static int child_dtv(void *p)
 /*
  * The child's dtv sends the static modules' TLS (what __tls_get_addr
  * returns for them) to the child's copy: each slot that pointed into the
- * caller's static TLS points as far below the child's thread pointer.
+ * caller's static TLS points as far from the child's thread pointer
+ * (below it on x86-64, above it on arm64).
  */
 TEST_F(backend, dtv_points_at_copy)
 {
@@ -373,8 +373,8 @@ TEST_F(backend, dtv_points_at_copy)
 	EXPECT_EQ(0, st);
 	ASSERT_EQ(n, j.n);
 	for (i = 0; i < n; i++) {
-		if (val[i] < tp && tp - val[i] < 65536) {
-			EXPECT_EQ(j.tp - (tp - val[i]), j.val[i]);
+		if (test_in_static_tls(val[i], tp)) {
+			EXPECT_EQ(j.tp + (val[i] - tp), j.val[i]);
 			moved++;
 		}
 	}

@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 
 #include "spawn_test_util.h"
+#include "../lib/afork_test_arch.h"
 #include "kselftest_harness.h"
 
 /* The guest (TCG + KASAN) spawns slowly. */
@@ -634,7 +635,7 @@ static int filter_vfork_clone(unsigned int ret)
 {
 	struct sock_filter f[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TEST_AUDIT_ARCH, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 1, 0),

@@ -18,7 +18,9 @@
  * user_data of every request: the record's address, a tag in the low 3
  * bits (records are 16-byte aligned) and AFU_MARK in the top byte, which
  * user-space addresses never have on x86-64 (even with 5-level paging
- * they end below 1 << 56).
+ * they end below 1 << 56) nor on arm64 (below 1 << 52), as long as the
+ * pointers carry no tag in their top byte: heap tagging (MTE, HWASan) is
+ * not supported, its tag would be lost here.
  */
 #define AFU_MARK	(0xafull << 56)
 #define AFU_MARK_MASK	(0xffull << 56)

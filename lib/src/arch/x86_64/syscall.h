@@ -106,6 +106,13 @@ static inline long afork__syscall6(long nr, long a1, long a2, long a3,
 	return ret;
 }
 
+/*
+ * Legacy clone() on x86-64: clone(flags, stack, parent_tid, child_tid,
+ * tls).  The slots of args[] for afork__tramp(__NR_clone, ...).
+ */
+#define AFORK_CLONE_ARG_CTID	3
+#define AFORK_CLONE_ARG_TLS	4
+
 /* The kernel's sigset_t: 64 signals, 8 bytes on x86-64. */
 #define AFORK_KSIGSET_SIZE 8
 

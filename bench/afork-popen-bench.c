@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: MIT
+/*
+ * afork-popen-bench: how long does a popen call keep its caller?  popen of
+ * a program that exits at once (/bin/true), from a parent holding SIZE MiB
+ * of touched memory, by glibc's popen(), afork_popen() (which still runs
+ * it through /bin/sh -c) and afork_popenve() (no shell).  The time is the
+ * call's alone; the pclose that follows is timed apart.  Methods take
+ * turns, one call each per round, so that they share the machine's state.
+ *
+ *   afork-popen-bench [--size MIB] [--iters N] [--program PATH] [--out FILE]
+ *
+ * One CSV line per method:
+ *   size_mib,method,backend,n,call_p50_us,call_p90_us,call_p99_us,pclose_p50_us
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <afork.h>
+#include <afork_spawn.h>
+
+enum { GLIBC, AFORK_POPEN, AFORK_POPENVE, NMETHODS };
+static const char *const names[NMETHODS] = { "popen", "afork_popen", "afork_popenve" };
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of n sorted samples, in µs. */
+static double pct(const uint64_t *v, int n, double p)
+{
+	int i = (int)(p / 100.0 * n + 0.999999);
+
+	if (i < 1)
+		i = 1;
+	if (i > n)
+		i = n;
+	return (double)v[i - 1] / 1e3;
+}
+
+static FILE *open_one(int m, const char *prog)
+{
+	char *argv[] = { (char *)prog, NULL };
+
+	switch (m) {
+	case GLIBC:
+		return popen(prog, "r");
+	case AFORK_POPEN:
+		return afork_popen(prog, "r");
+	default:
+		return afork_popenve(prog, argv, NULL, "r");
+	}
+}
+
+static int close_one(int m, FILE *f)
+{
+	return m == GLIBC ? pclose(f) : afork_pclose(f);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "size", 1, NULL, 's' }, { "iters", 1, NULL, 'n' },
+		{ "program", 1, NULL, 'p' }, { "out", 1, NULL, 'o' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *prog = "/bin/true";
+	unsigned long mib = 1024;
+	uint64_t *call[NMETHODS], *clo[NMETHODS];
+	int iters = 300, opt, i, m, bad = 0;
+	size_t size, page = (size_t)sysconf(_SC_PAGESIZE), k;
+	FILE *out = stdout;
+	char *mem = NULL;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's': mib = strtoul(optarg, NULL, 0); break;
+		case 'n': iters = atoi(optarg); break;
+		case 'p': prog = optarg; break;
+		case 'o':
+			out = fopen(optarg, "w");
+			if (!out) {
+				perror(optarg);
+				return 2;
+			}
+			break;
+		default:
+			fprintf(stderr, "usage: afork-popen-bench [--size MIB] [--iters N] "
+				"[--program PATH] [--out FILE]\n");
+			return 2;
+		}
+	}
+	if (iters < 1 || optind != argc)
+		return 2;
+	size = (size_t)mib << 20;
+	if (size) {
+		mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (mem == MAP_FAILED) {
+			fprintf(stderr, "afork-popen-bench: cannot hold %lu MiB\n", mib);
+			return 1;
+		}
+		madvise(mem, size, MADV_NOHUGEPAGE);
+		for (k = 0; k < size; k += page)
+			mem[k] = 1;
+	}
+	for (m = 0; m < NMETHODS; m++) {
+		call[m] = calloc((size_t)iters, sizeof(uint64_t));
+		clo[m] = calloc((size_t)iters, sizeof(uint64_t));
+		if (!call[m] || !clo[m])
+			return 1;
+	}
+	for (i = 0; i < iters; i++) {
+		for (m = 0; m < NMETHODS; m++) {
+			uint64_t t0 = now_ns(), t1;
+			FILE *f = open_one(m, prog);
+			int st;
+
+			t1 = now_ns();
+			if (!f) {
+				fprintf(stderr, "afork-popen-bench: %s: %s\n", names[m], strerror(errno));
+				return 1;
+			}
+			st = close_one(m, f);
+			call[m][i] = t1 - t0;
+			clo[m][i] = now_ns() - t1;
+			if (st != 0)
+				bad++;
+		}
+	}
+	fprintf(out, "# afork-popen-bench: popen(\"%s\", \"r\") then pclose, %d rounds, parent %lu MiB, page %zu B\n",
+		prog, iters, mib, page);
+	fprintf(out, "size_mib,method,backend,n,call_p50_us,call_p90_us,call_p99_us,pclose_p50_us\n");
+	for (m = 0; m < NMETHODS; m++) {
+		qsort(call[m], (size_t)iters, sizeof(uint64_t), cmp_u64);
+		qsort(clo[m], (size_t)iters, sizeof(uint64_t), cmp_u64);
+		fprintf(out, "%lu,%s,%s,%d,%.1f,%.1f,%.1f,%.1f\n", mib, names[m],
+			m == GLIBC ? "-" : afork_backend_name(afork_backend()), iters,
+			pct(call[m], iters, 50), pct(call[m], iters, 90),
+			pct(call[m], iters, 99), pct(clo[m], iters, 50));
+	}
+	if (bad)
+		fprintf(stderr, "afork-popen-bench: %d children did not exit 0\n", bad);
+	return bad != 0;
+}
