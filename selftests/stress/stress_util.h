@@ -217,19 +217,26 @@ static inline int snapshot_maps(struct snapshot *s)
 		return -1;
 	s->pool_maps = s->thread_stacks = s->arenas = s->maps_other = s->nlines = 0;
 	for (i = 0; i < n; i++) {
+		size_t guard = m[i].hi - m[i].lo;
+
+		/*
+		 * The pool guards with a page; glibc's thread stacks with a
+		 * page, or 64 KiB on aarch64 (its ARCH_MIN_GUARD_SIZE).
+		 */
 		if (i + 1 < n && !strcmp(m[i].perm, "---p") && m[i].anon &&
-		    m[i].hi - m[i].lo == pg && m[i + 1].lo == m[i].hi &&
+		    (guard == pg || guard == 64 * 1024) && m[i + 1].lo == m[i].hi &&
 		    !strcmp(m[i + 1].perm, "rw-p") && m[i + 1].anon) {
 			size_t rw = m[i + 1].hi - m[i + 1].lo;
 
 			/* glibc adds the guard to the size asked for (BZ #22637). */
 			if (rw == STRESS_THREAD_STACK || rw == VFORK_WORKER_STACK ||
-			    rw == STRESS_THREAD_STACK - pg || rw == VFORK_WORKER_STACK - pg) {
+			    rw == STRESS_THREAD_STACK - guard ||
+			    rw == VFORK_WORKER_STACK - guard) {
 				s->thread_stacks++;
 				i++;
 				continue;
 			}
-			if (is_pool_rw(rw)) {
+			if (guard == pg && is_pool_rw(rw)) {
 				s->pool_maps++;
 				i++;
 				continue;
