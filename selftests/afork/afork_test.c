@@ -104,8 +104,13 @@ static int child_close_and_chdir(void *arg)
 
 static int child_segv(void *arg)
 {
-	/* A fault is delivered even though the child blocks every signal. */
-	__asm__ volatile ("movl $1, (%0)" : : "r"(arg) : "memory");
+	/*
+	 * A fault is delivered even though the child blocks every signal.
+	 * A real store to arg (NULL): the empty asm hides its value from
+	 * the compiler, which could otherwise turn the store into a trap.
+	 */
+	__asm__ volatile ("" : "+r"(arg));
+	*(volatile int *)arg = 1;
 	return 99;
 }
 
