@@ -107,10 +107,11 @@ static int child_segv(void *arg)
 	/*
 	 * A fault is delivered even though the child blocks every signal.
 	 * A real store to arg (NULL): the empty asm hides its value from
-	 * the compiler, which could otherwise turn the store into a trap.
+	 * the compiler, which could otherwise turn the store into a trap,
+	 * and an atomic store is never left out.
 	 */
 	__asm__ volatile ("" : "+r"(arg));
-	*(volatile int *)arg = 1;
+	__atomic_store_n((int *)arg, 1, __ATOMIC_RELAXED);
 	return 99;
 }
 
