@@ -55,7 +55,7 @@ extern "C" {
 #endif
 
 /* ------------------------------------------------------------------ */
-/* The seed's interface                                                */
+/* The basic interface: fn(arg) in a child, the pid back              */
 /* ------------------------------------------------------------------ */
 
 /*
@@ -71,7 +71,7 @@ pid_t afork(int (*fn)(void *), void *arg);
 pid_t aforkx(int flags, int (*fn)(void *), void *arg);
 
 /*
- * The seed's callback variant, always on the vfork worker pool (any
+ * The callback variant, always on the vfork worker pool (any
  * backend, any kernel): queues fn(arg) and returns 0 at once (-1 and errno
  * for EINVAL/ENOMEM/EAGAIN).  A worker thread later vforks, the child runs
  * fn(arg), and once the child has exec'd or exited the worker calls
@@ -83,10 +83,9 @@ int afork_emulated(int (*fn)(void *), void *arg,
 		   void (*cb)(pid_t pid, void *arg));
 
 /*
- * The seed's spellings, on the same vfork worker pool (any backend, any
+ * Two more spellings, on the same vfork worker pool (any backend, any
  * kernel); available since libafork 0.2.  emulated_afork() is
- * afork_emulated() with the seed's callback, which gets the pid (or
- * -errno) alone.  avfork() is the pid-returning variant: it returns once
+ * afork_emulated() with a callback that gets the pid (or -errno) alone.  avfork() is the pid-returning variant: it returns once
  * a worker has vforked, with the child's pid (-1 and errno as afork()),
  * and the child is reaped like one from afork().
  */
