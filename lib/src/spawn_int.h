@@ -102,35 +102,7 @@ struct spawn_block {
 #define SPAWN_WORK_STACK (32u * 1024)
 #endif
 
-/*
- * The shield.  On the clone backends AFORK_NOSIGCHLD and AFORK_WAITPID are
- * exit_signal 0, and execve() resets exit_signal to SIGCHLD (fs/exec.c):
- * an exec'd child is an ordinary child again, seen by wait(-1), reaped by
- * the kernel under SIGCHLD SIG_IGN.  No clone flag keeps a child of ours
- * out of wait(-1) past its exec, so popen and system run the command as a
- * grandchild: the afork child (the shield) never execs, starts the command
- * with clone(CLONE_VM|CLONE_VFORK) on a second stack (above the block),
- * waits for it with every signal blocked, forwards the signals sent to
- * it, and exits.  The command is started in the caller's process group;
- * then the shield leaves it for a group of its own, so a signal sent to
- * the caller's group (a terminal's ^C, kill(0, sig)) reaches the command
- * once, not a second time through the shield (spawn_child.c).  wait(-1) and SIGCHLD see only the shield, which keeps
- * exit_signal 0.  The syscall backend keeps the flags across exec and the
- * vfork backend cannot have them: neither has a shield.
- *
- * The handle stands for the command, not the shield (struct afork_child's
- * proxy): the command publishes its pid first thing, so afork_pid() is the
- * command's and a signal sent to it reaches the command; the shield
- * stores the command's wait status before it exits, so afork_wait() and
- * pclose report the command's status; the shield itself exits 0 and never
- * re-raises a signal.  The command asks for SIGKILL when the shield dies
- * (PR_SET_PDEATHSIG, then checks the shield is still its parent), so it
- * never outlives its shield.  A start failure is recorded before exec_done
- * is published; exec_done nudges the release word, so that a wait for the
- * exec also ends when the shield dies first.  Neither child changes
- * anything the mm holds (dumpability, for one): they share it with the
- * caller.  The command's $PPID is the shield, not the caller.
- */
+/* The shield: popen's and system's guard on the clone backends (shield.c). */
 #define SPAWN_REQ_SHIELD 0x1	/* shield the child on the clone backends */
 
 /* A spawn request, as popen, system and the preload make them. */
@@ -160,6 +132,11 @@ int afork__fd_valid(int fd);
 
 /* spawn_child.c: the child's function (its argument is unused). */
 int afork__spawn_child(struct afork_ctx *ctx, void *unused);
+/* spawn_child.c: attributes, file actions, mask, exec; never returns. */
+AFORK_NORETURN void afork__spawn_body(struct afork_child *c, struct spawn_block *b);
+void afork__spawn_close_all_but(int keep);
+/* shield.c: run the command as the shield's child; never returns. */
+AFORK_NORETURN void afork__shield(struct afork_child *c, struct spawn_block *b);
 
 /* popen.c / system.c, for the preload library's libc-compatible versions. */
 #define POPEN_SYNC	0x1	/* wait for the exec; fail with its errno */
