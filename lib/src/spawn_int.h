@@ -10,7 +10,7 @@
  *      big enough for a copy of it plus SPAWN_WORK_STACK bytes to run on.
  *   2. The parent takes a stack from the pool and copies everything into
  *      its bottom (the child will run at the top), before the child exists
- *      (afork__start_prepared()).
+ *      (afork__start()'s prep step).
  *   3. The child starts with every signal blocked and finds its copy ready:
  *      neither side waits for the other.
  *   4. The child applies the attributes and file actions, sets its final
@@ -24,54 +24,8 @@
 #ifndef AFORK_SPAWN_INTERNAL_H
 #define AFORK_SPAWN_INTERNAL_H
 
-#include <afork_spawn.h>
-
 #include "internal.h"
-
-enum spawn_op {
-	SPAWN_OPEN = 1,
-	SPAWN_CLOSE,
-	SPAWN_DUP2,
-	SPAWN_CHDIR,
-	SPAWN_FCHDIR,
-	SPAWN_CLOSE_RANGE,
-	SPAWN_TCSETPGRP,
-};
-
-struct spawn_action {
-	int op;
-	int fd;			/* open (target), close, dup2 (source), fchdir, tcsetpgrp */
-	int newfd;		/* dup2 */
-	int oflag;		/* open */
-	unsigned int mode;	/* open */
-	unsigned int first, last, flags;	/* close_range */
-	char *path;		/* open, chdir */
-};
-
-/* Behind afork_spawn_file_actions_t.__impl. */
-struct spawn_actions {
-	unsigned int n, cap;
-	struct spawn_action *a;
-};
-
-#define SPAWN_ATTR_MAGIC 0x61667370u	/* "afsp": set by afork_spawnattr_init */
-
-/* Inside afork_spawnattr_t. */
-struct spawn_attr {
-	unsigned int magic;
-	int flags;		/* AFORK_SPAWN_* */
-	pid_t pgroup;
-	int policy;
-	int priority;
-	int aflags;		/* AFORK_NOSIGCHLD | AFORK_WAITPID */
-	unsigned int options;	/* AFORK_OPT_PIDFD | AFORK_OPT_RELEASE_FD */
-	uint64_t sigmask;	/* kernel sigsets */
-	uint64_t sigdefault;
-};
-
-#define SPAWN_KNOWN_FLAGS (AFORK_SPAWN_RESETIDS | AFORK_SPAWN_SETPGROUP | \
-	AFORK_SPAWN_SETSIGDEF | AFORK_SPAWN_SETSIGMASK | \
-	AFORK_SPAWN_SETSCHEDPARAM | AFORK_SPAWN_SETSCHEDULER | AFORK_SPAWN_SETSID)
+#include "spawn_api.h"
 
 /* What the child reads: at the bottom of its stack. */
 struct spawn_block {
@@ -102,30 +56,10 @@ struct spawn_block {
 #define SPAWN_WORK_STACK (32u * 1024)
 #endif
 
-/* The shield: popen's and system's guard on the clone backends (shield.c). */
-#define SPAWN_REQ_SHIELD 0x1	/* shield the child on the clone backends */
-
-/* A spawn request, as popen, system and the preload make them. */
-struct spawn_req {
-	const char *path;
-	int use_path;			/* search PATH for path */
-	const char *search;		/* PATH to search; NULL: the caller's */
-	const struct spawn_actions *fa;	/* may be NULL */
-	const struct spawn_attr *attr;	/* may be NULL */
-	char *const *argv;
-	char *const *envp;
-	int how;			/* SPAWN_REQ_* */
-	int no_handle;			/* the caller keeps no handle: no fds */
-	int shielded;			/* out: the shield was used */
-};
-
-/* spawn.c: 0 and a handle in *childp, or -errno; errno unchanged. */
-int afork__spawn(struct afork_child **childp, struct spawn_req *req);
-/* Wait for the exec (shielded or not); its errno, 0 on success. */
+/* spawn.c: wait for the exec (shielded or not); its errno, 0 on success. */
 int afork__spawn_wait_exec(struct afork_child *c, int shielded);
 
 /* spawn_attr.c / spawn_actions.c */
-void afork__spawnattr_default(struct spawn_attr *a);
 const struct spawn_attr *afork__spawnattr(const afork_spawnattr_t *attr);
 const struct spawn_actions *afork__spawn_actions(const afork_spawn_file_actions_t *fa);
 int afork__fd_valid(int fd);
@@ -135,14 +69,9 @@ int afork__spawn_child(struct afork_ctx *ctx, void *unused);
 /* spawn_child.c: attributes, file actions, mask, exec; never returns. */
 AFORK_NORETURN void afork__spawn_body(struct afork_child *c, struct spawn_block *b);
 void afork__spawn_close_all_but(int keep);
-/* shield.c: run the command as the shield's child; never returns. */
+/* shield.c: popen's and system's guard on the clone backends; runs the
+ * command as its own child and never returns. */
 AFORK_NORETURN void afork__shield(struct afork_child *c, struct spawn_block *b);
-
-/* popen.c / system.c, for the preload library's libc-compatible versions. */
-#define POPEN_SYNC	0x1	/* wait for the exec; fail with its errno */
-#define POPEN_NO_DASHDASH 0x2	/* sh -c command, without "--" (glibc) */
-#define POPEN_CLOEXEC	0x4	/* the caller's ends close-on-exec ('e') */
-FILE *afork__popen(const char *command, const char *mode, int how, int *err);
 
 /* What a popen runs: the program (or the file to search for) and its args. */
 struct popen_cmd {
@@ -154,14 +83,11 @@ struct popen_cmd {
 };
 #define POPEN_RD	0x1	/* a stream from the child's stdout */
 #define POPEN_WR	0x2	/* a stream to its stdin */
+/* afork__popen_run()'s @how. */
+#define POPEN_SYNC	0x1	/* wait for the exec; fail with its errno */
+#define POPEN_CLOEXEC	0x2	/* the caller's ends close-on-exec ('e') */
 /* 0 and the streams asked for by @dirs, or -errno; errno unchanged. */
 int afork__popen_run(const struct popen_cmd *cmd, int dirs, int how,
 		     FILE **to, FILE **from);
-/* 1 if stream came from afork__popen: status (or -errno) in *status. */
-int afork__pclose(FILE *stream, int *status);
-
-#define SYSTEM_PROCESS_WIDE 0x1	/* ignore SIGINT/SIGQUIT process-wide (glibc) */
-#define SYSTEM_NO_DASHDASH 0x2
-int afork__system(const char *command, int how, int *err);
 
 #endif /* AFORK_SPAWN_INTERNAL_H */
