@@ -182,8 +182,9 @@ int posix_spawnp(pid_t *pid, const char *file,
 __attribute__((visibility("default")))
 FILE *popen(const char *command, const char *mode)
 {
+	struct shell_req req = { .command = command, .no_dashdash = 1, .sync = 1 };
 	FILE *fp;
-	int err = 0, fb = 0;
+	int err, fb = 0;
 
 	real();
 	if (!command)
@@ -191,7 +192,7 @@ FILE *popen(const char *command, const char *mode)
 	else if (!backend_ok())
 		fb = FB_BACKEND;
 	if (!fb) {
-		fp = afork__popen(command, mode, POPEN_SYNC | POPEN_NO_DASHDASH, &err);
+		err = -afork__popen(&req, mode, &fp);
 		if (fp) {
 			count(&via_afork[C_POPEN]);
 			return fp;
@@ -228,7 +229,10 @@ int pclose(FILE *stream)
 __attribute__((visibility("default")))
 int system(const char *command)
 {
-	int err = 0, st;
+	struct shell_req req = {
+		.command = command, .no_dashdash = 1, .process_wide = 1,
+	};
+	int r, st;
 
 	real();
 	if (!backend_ok()) {
@@ -236,9 +240,9 @@ int system(const char *command)
 		return real_system(command);
 	}
 	count(&via_afork[C_SYSTEM]);
-	st = afork__system(command, SYSTEM_PROCESS_WIDE | SYSTEM_NO_DASHDASH, &err);
-	if (err)
-		errno = err;
+	r = afork__system(&req, &st);
+	if (r < 0)
+		errno = -r;
 	return st;
 }
 

@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libafork-preload.so internals: libc's posix_spawn, posix_spawnp, popen,
- * pclose and system on top of libafork's spawn layer (lib/src/spawn_int.h,
- * linked in from libafork.a), with libc's own as the fallback.
+ * pclose and system on top of libafork's spawn layer (its interface for
+ * this library, lib/src/spawn_api.h; libafork.a is linked in), with libc's
+ * own as the fallback.
  */
 #ifndef AFORK_PRELOAD_H
 #define AFORK_PRELOAD_H
 
 #include <spawn.h>
 
-#include "spawn_int.h"	/* lib/src: the spawn layer's internals */
+#include "spawn_api.h"	/* lib/src: the spawn layer's interface for the preload */
 
 /* Why a call went to libc's own function (AFORK_PRELOAD_STATS). */
 enum fallback {

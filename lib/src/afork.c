@@ -90,29 +90,53 @@ static int fd_still_ours(const struct afork_child *c, int i, int fd)
 	       own.type == F_OWNER_PID && own.pid == c->fd_owner[i];
 }
 
-/* How start() runs the child. */
-enum start_how {
-	START_BACKEND,		/* the process's backend */
-	START_EMULATED,		/* queued on the vfork pool, callback */
-	START_VFORK,		/* on the vfork pool, pid-returning: avfork() */
-};
-
-static int start(struct afork_child **childp, const struct afork_opts *uopts,
-		 int (*fn)(void *), int (*fn_ctx)(struct afork_ctx *, void *),
-		 void *arg, void (*cb)(pid_t, void *), enum start_how how,
-		 int (*prep)(struct afork_child *, void *), void *prep_arg)
+/* Create the child on its backend (c->backend). */
+static int launch(struct afork_child *c, const struct afork_opts *opts)
 {
+	switch (c->backend) {
+	case AFORK_BACKEND_SYSCALL:
+		return afork__syscall_start(c, opts->flags, opts->options);
+	case AFORK_BACKEND_CLONE3:
+	case AFORK_BACKEND_CLONE:
+		return afork__clone_start(c, opts->flags, opts->options,
+					  c->backend == AFORK_BACKEND_CLONE);
+	default:
+		return afork__vfork_start(c, opts->flags, opts->options);
+	}
+}
+
+/* Remember which files the handle's fds are, to know them again. */
+static void note_fds(struct afork_child *c)
+{
+	pid_t self;
+
+	if (c->pidfd < 0 && c->release_fd < 0)
+		return;
+	self = getpid();
+	note_fd(c, 0, c->pidfd, self);
+	if (c->release_fd == c->pidfd) {	/* syscall backend: one fd */
+		c->fd_dev[1] = c->fd_dev[0];
+		c->fd_ino[1] = c->fd_ino[0];
+		c->fd_owner[1] = c->fd_owner[0];
+	} else {
+		note_fd(c, 1, c->release_fd, self);
+	}
+}
+
+int afork__start(const struct afork_start_req *req)
+{
+	const enum afork_start_how how = req->how;
 	int emulated = how == START_EMULATED;
 	struct afork_opts opts;
 	struct afork_child *c;
 	size_t stack_size = 0;
-	int backend, r, err;
+	int backend, r;
 
-	if (!fn && !fn_ctx)
+	if (!req->fn && !req->fn_ctx)
 		return -EINVAL;
 	/* Not only through afork__backend_get(): avfork() never calls it. */
 	afork__init();
-	r = copy_opts(&opts, uopts);
+	r = copy_opts(&opts, req->opts);
 	if (r)
 		return r;
 	if (opts.flags & ~KNOWN_FLAGS || opts.options & ~KNOWN_OPTIONS)
@@ -132,17 +156,17 @@ static int start(struct afork_child **childp, const struct afork_opts *uopts,
 	if (!opts.stack_size)
 		stack_size = afork__pool_default_stack();
 
-	c = afork__pool_get(stack_size, &err);
-	if (!c)
-		return -err;
-	c->fn = fn;
-	c->fn_ctx = fn_ctx;
-	c->arg = arg;
+	r = afork__pool_get(stack_size, &c);
+	if (r)
+		return r;
+	c->fn = req->fn;
+	c->fn_ctx = req->fn_ctx;
+	c->arg = req->arg;
 	c->backend = backend;
 	if (opts.options & AFORK_OPT_SIGMASK)
 		memcpy(&c->child_mask, &opts.sigmask, sizeof(c->child_mask));
-	if (prep) {
-		r = prep(c, prep_arg);
+	if (req->prep) {
+		r = req->prep(c, req->prep_arg);
 		if (r < 0) {
 			afork__pool_put(c);
 			return r;
@@ -150,42 +174,19 @@ static int start(struct afork_child **childp, const struct afork_opts *uopts,
 	}
 
 	if (emulated) {
-		c->vf_cb = cb;
+		c->vf_cb = req->cb;
 		c->child_mask = afork__current_mask();
 		r = afork__vfork_submit(c);
 	} else {
-		switch (backend) {
-		case AFORK_BACKEND_SYSCALL:
-			r = afork__syscall_start(c, opts.flags, opts.options);
-			break;
-		case AFORK_BACKEND_CLONE3:
-		case AFORK_BACKEND_CLONE:
-			r = afork__clone_start(c, opts.flags, opts.options,
-					       backend == AFORK_BACKEND_CLONE);
-			break;
-		default:
-			r = afork__vfork_start(c, opts.flags, opts.options);
-			break;
-		}
+		r = launch(c, &opts);
 	}
 	if (r < 0) {
 		afork__pool_put(c);
 		return r;
 	}
-	if (c->pidfd >= 0 || c->release_fd >= 0) {
-		pid_t self = getpid();
-
-		note_fd(c, 0, c->pidfd, self);
-		if (c->release_fd == c->pidfd) {	/* syscall backend: one fd */
-			c->fd_dev[1] = c->fd_dev[0];
-			c->fd_ino[1] = c->fd_ino[0];
-			c->fd_owner[1] = c->fd_owner[0];
-		} else {
-			note_fd(c, 1, c->release_fd, self);
-		}
-	}
-	if (childp) {
-		*childp = c;
+	note_fds(c);
+	if (req->childp) {
+		*req->childp = c;
 		return 0;
 	}
 	r = emulated ? 0 : c->pid;
@@ -195,7 +196,7 @@ static int start(struct afork_child **childp, const struct afork_opts *uopts,
 
 AFORK_API pid_t afork(int (*fn)(void *), void *arg)
 {
-	int r = start(NULL, NULL, fn, NULL, arg, NULL, START_BACKEND, NULL, NULL);
+	int r = afork__start(&(struct afork_start_req){ .fn = fn, .arg = arg });
 
 	return r < 0 ? fail(-r) : r;
 }
@@ -207,20 +208,22 @@ AFORK_API pid_t aforkx(int flags, int (*fn)(void *), void *arg)
 
 	afork_opts_init(&opts);
 	opts.flags = flags;
-	r = start(NULL, &opts, fn, NULL, arg, NULL, START_BACKEND, NULL, NULL);
+	r = afork__start(&(struct afork_start_req){
+		.opts = &opts, .fn = fn, .arg = arg });
 	return r < 0 ? fail(-r) : r;
 }
 
 AFORK_API int afork_emulated(int (*fn)(void *), void *arg,
 			     void (*cb)(pid_t pid, void *arg))
 {
-	int r = start(NULL, NULL, fn, NULL, arg, cb, START_EMULATED, NULL, NULL);
+	int r = afork__start(&(struct afork_start_req){
+		.fn = fn, .arg = arg, .how = START_EMULATED, .cb = cb });
 
 	return r < 0 ? fail(-r) : 0;
 }
 
-/* The seed's spelling: its callback gets the pid (or -errno) alone. */
-static int seed_prep(struct afork_child *c, void *cb)
+/* emulated_afork(): its callback gets the pid (or -errno) alone. */
+static int cb1_prep(struct afork_child *c, void *cb)
 {
 	c->vf_cb1 = (void (*)(pid_t))cb;
 	return 0;
@@ -229,16 +232,17 @@ static int seed_prep(struct afork_child *c, void *cb)
 AFORK_API int emulated_afork(int (*start_routine)(void *), void *arg,
 			     void (*cb)(pid_t))
 {
-	int r = start(NULL, NULL, start_routine, NULL, arg, NULL,
-		      START_EMULATED, cb ? seed_prep : NULL, (void *)cb);
+	int r = afork__start(&(struct afork_start_req){
+		.fn = start_routine, .arg = arg, .how = START_EMULATED,
+		.prep = cb ? cb1_prep : NULL, .prep_arg = (void *)cb });
 
 	return r < 0 ? fail(-r) : 0;
 }
 
 AFORK_API pid_t avfork(int (*start_routine)(void *), void *arg)
 {
-	int r = start(NULL, NULL, start_routine, NULL, arg, NULL, START_VFORK,
-		      NULL, NULL);
+	int r = afork__start(&(struct afork_start_req){
+		.fn = start_routine, .arg = arg, .how = START_VFORK });
 
 	return r < 0 ? fail(-r) : r;
 }
@@ -251,7 +255,8 @@ AFORK_API int afork_start(struct afork_child **childp,
 
 	if (!childp || !fn)
 		return fail(EINVAL);
-	r = start(childp, opts, fn, NULL, arg, NULL, START_BACKEND, NULL, NULL);
+	r = afork__start(&(struct afork_start_req){
+		.childp = childp, .opts = opts, .fn = fn, .arg = arg });
 	return r < 0 ? fail(-r) : 0;
 }
 
@@ -263,18 +268,9 @@ AFORK_API int afork_start_ctx(struct afork_child **childp,
 
 	if (!childp || !fn)
 		return fail(EINVAL);
-	r = start(childp, opts, NULL, fn, arg, NULL, START_BACKEND, NULL, NULL);
+	r = afork__start(&(struct afork_start_req){
+		.childp = childp, .opts = opts, .fn_ctx = fn, .arg = arg });
 	return r < 0 ? fail(-r) : 0;
-}
-
-int afork__start_prepared(struct afork_child **childp,
-			  const struct afork_opts *opts,
-			  int (*fn)(struct afork_ctx *, void *), void *arg,
-			  int (*prep)(struct afork_child *, void *),
-			  void *prep_arg)
-{
-	return start(childp, opts, NULL, fn, arg, NULL, START_BACKEND, prep,
-		     prep_arg);
 }
 
 AFORK_API pid_t afork_pid(const struct afork_child *c)

@@ -117,17 +117,40 @@ enum { VF_QUEUED = 0, VF_STARTED = 1, VF_FAILED = 2 };
 /* init.c: process-wide initialisation (environment, pthread_atfork). */
 void afork__init(void);
 
+/* How afork__start() runs the child. */
+enum afork_start_how {
+	START_BACKEND,		/* the process's backend */
+	START_EMULATED,		/* queued on the vfork pool, callback */
+	START_VFORK,		/* on the vfork pool, pid-returning: avfork() */
+};
+
 /*
- * afork.c: afork_start_ctx() with a step between taking the stack and
- * starting the child: prep(c, prep_arg) may write to the child's stack
- * (afork__stack_base(c)) and fail with -errno.  Returns 0 or -errno and
- * leaves errno alone.
+ * afork.c: what every entry point asks of afork__start(), one request
+ * instead of a list of positional arguments.  Fields left zero are not
+ * used.
  */
-int afork__start_prepared(struct afork_child **childp,
-			  const struct afork_opts *opts,
-			  int (*fn)(struct afork_ctx *, void *), void *arg,
-			  int (*prep)(struct afork_child *, void *),
-			  void *prep_arg);
+struct afork_start_req {
+	struct afork_child **childp;	/* the handle; NULL: disown the child */
+	const struct afork_opts *opts;	/* NULL: the defaults */
+	int (*fn)(void *);		/* the child's function: fn or fn_ctx */
+	int (*fn_ctx)(struct afork_ctx *, void *);
+	void *arg;
+	enum afork_start_how how;
+	void (*cb)(pid_t, void *);	/* START_EMULATED: the pid's callback */
+	/*
+	 * A step between taking the stack and starting the child: prep may
+	 * write to the child's stack (afork__stack_base(c)) and fail with
+	 * -errno.
+	 */
+	int (*prep)(struct afork_child *c, void *prep_arg);
+	void *prep_arg;
+};
+
+/*
+ * afork.c: start a child.  Returns, without a handle, its pid (0 when
+ * emulated); with one, 0; or -errno.  Leaves errno alone.
+ */
+int afork__start(const struct afork_start_req *req);
 
 /* backend.c */
 int afork__backend_get(void);		/* AFORK_BACKEND_* or -errno */
@@ -139,7 +162,7 @@ int afork__traced(void);
 void afork__tracer_forget(void);
 
 /* pool.c */
-struct afork_child *afork__pool_get(size_t stack_size, int *err);
+int afork__pool_get(size_t stack_size, struct afork_child **cp);	/* 0 or -errno */
 void afork__pool_put(struct afork_child *c);	/* never started a child */
 void afork__pool_disown(struct afork_child *c);	/* the handle is gone */
 size_t afork__pool_default_stack(void);

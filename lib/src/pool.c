@@ -193,11 +193,12 @@ static void prepare(struct afork_child *c)
 #endif
 }
 
-struct afork_child *afork__pool_get(size_t stack_size, int *err)
+int afork__pool_get(size_t stack_size, struct afork_child **cp)
 {
 	struct afork_child *c, *unmap = NULL;
 	size_t map_size = 0;
 	char *map;
+	int err;
 
 	pthread_mutex_lock(&pool_lock);
 	c = take_free(stack_size);
@@ -208,8 +209,7 @@ struct afork_child *afork__pool_get(size_t stack_size, int *err)
 	if (!c && n_total >= max_stacks) {
 		pthread_mutex_unlock(&pool_lock);
 		unmap_list(unmap);
-		*err = EAGAIN;
-		return NULL;
+		return -EAGAIN;
 	}
 	if (!c) {
 		n_total++;	/* reserve our place under the limit */
@@ -225,16 +225,16 @@ struct afork_child *afork__pool_get(size_t stack_size, int *err)
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 		if (map == MAP_FAILED ||
 		    mprotect(map, page_size, PROT_NONE)) {
-			*err = errno;
+			err = errno;
 			if (map != MAP_FAILED)
 				munmap(map, map_size);
-			if (*err != ENOMEM && *err != EAGAIN)
-				*err = ENOMEM;
+			if (err != ENOMEM && err != EAGAIN)
+				err = ENOMEM;
 			pthread_mutex_lock(&pool_lock);
 			n_total--;
 			bytes_mapped -= map_size;
 			pthread_mutex_unlock(&pool_lock);
-			return NULL;
+			return -err;
 		}
 		c = (struct afork_child *)(map + page_size + stack_size);
 		c->map = map;
@@ -245,7 +245,8 @@ struct afork_child *afork__pool_get(size_t stack_size, int *err)
 	pthread_mutex_lock(&pool_lock);
 	busy_add(c);
 	pthread_mutex_unlock(&pool_lock);
-	return c;
+	*cp = c;
+	return 0;
 }
 
 void afork__pool_put(struct afork_child *c)

@@ -14,9 +14,10 @@
  * under a lock held while the child is created.  The stream is made
  * before the child, so that nothing can fail after the child exists.
  *
- * The preload library's popen() uses the same code with POPEN_SYNC: it
- * waits for the exec and fails with its errno, as glibc's does, and runs
- * "sh -c command" without "--" (POPEN_NO_DASHDASH), as glibc does.
+ * The preload library's popen() uses the same code and asks, in struct
+ * shell_req (spawn_api.h), for glibc's behaviours: it waits for the exec
+ * and fails with its errno (POPEN_SYNC here), and runs "sh -c command"
+ * without "--".
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -145,30 +146,23 @@ static int pipe_make(struct popen_pipe *p, int wr, int both)
 	return p->fp ? 0 : -errno;
 }
 
-int afork__popen_run(const struct popen_cmd *cmd, int dirs, int how,
-		     FILE **to, FILE **from)
+/*
+ * Start the child with the pipes' ends of @pp as its stdin and stdout and
+ * every other popen stream's fd closed; close those ends here.  0 and the
+ * child in *cp (*shielded: through the shield), or -errno.
+ */
+static int start_child(const struct popen_cmd *cmd, struct popen_pipe pp[2],
+		       struct afork_child **cp, int *shielded)
 {
-	struct popen_pipe pp[2];	/* [0] from the child, [1] to it */
 	afork_spawn_file_actions_t fa;
 	struct spawn_attr attr;
 	struct spawn_req req;
 	struct popen_ent *it;
-	struct afork_child *c = NULL;
-	int both = dirs == (POPEN_RD | POPEN_WR), i, r = 0;
+	int i, r;
 
-	pthread_once(&popen_once, popen_init);
-	for (i = 0; i < 2; i++) {
-		pp[i].fp = NULL;
-		pp[i].e = NULL;
-		pp[i].mine = pp[i].theirs = -1;
-	}
-	for (i = 0; i < 2 && !r; i++)
-		if (dirs & (i ? POPEN_WR : POPEN_RD))
-			r = pipe_make(&pp[i], i, both);
-	if (!r)
-		r = -afork_spawn_file_actions_init(&fa);
+	r = afork_spawn_file_actions_init(&fa);
 	if (r)
-		goto fail;
+		return -r;
 	afork__spawnattr_default(&attr);
 	attr.aflags = (int)(AFORK_WAITPID | AFORK_NOSIGCHLD);
 	/* A pidfd: pclose then waits for this child, never for a pid reused. */
@@ -181,21 +175,20 @@ int afork__popen_run(const struct popen_cmd *cmd, int dirs, int how,
 		if (pp[i].theirs >= 0)
 			r = afork_spawn_file_actions_adddup2(&fa, pp[i].theirs, i ? 0 : 1);
 	if (r) {
-		pthread_mutex_unlock(&popen_lock);
-		afork_spawn_file_actions_destroy(&fa);
 		r = -r;
-		goto fail;
+	} else {
+		memset(&req, 0, sizeof(req));
+		req.path = cmd->path;
+		req.use_path = cmd->use_path;
+		req.search = cmd->search;
+		req.fa = afork__spawn_actions(&fa);
+		req.attr = &attr;
+		req.argv = cmd->argv;
+		req.envp = cmd->envp ? cmd->envp : environ;
+		req.how = SPAWN_REQ_SHIELD;
+		r = afork__spawn(cp, &req);
+		*shielded = req.shielded;
 	}
-	memset(&req, 0, sizeof(req));
-	req.path = cmd->path;
-	req.use_path = cmd->use_path;
-	req.search = cmd->search;
-	req.fa = afork__spawn_actions(&fa);
-	req.attr = &attr;
-	req.argv = cmd->argv;
-	req.envp = cmd->envp ? cmd->envp : environ;
-	req.how = SPAWN_REQ_SHIELD;
-	r = afork__spawn(&c, &req);
 	pthread_mutex_unlock(&popen_lock);
 	afork_spawn_file_actions_destroy(&fa);
 	for (i = 0; i < 2; i++) {
@@ -203,18 +196,14 @@ int afork__popen_run(const struct popen_cmd *cmd, int dirs, int how,
 			close(pp[i].theirs);
 		pp[i].theirs = -1;
 	}
-	if (r < 0)
-		goto fail;
-	if (how & POPEN_SYNC) {
-		r = afork__spawn_wait_exec(c, req.shielded);
-		if (r > 0) {
-			while (afork_wait(c, NULL, 0) < 0 && errno == EINTR)
-				;
-			afork_free(c);
-			r = -r;
-			goto fail;
-		}
-	}
+	return r;
+}
+
+/* Put the streams of @pp, now the child @c's, on the list. */
+static void publish(struct popen_pipe pp[2], struct afork_child *c, int both,
+		    int how)
+{
+	int i;
 
 	pthread_mutex_lock(&popen_lock);
 	for (i = 0; i < 2; i++) {
@@ -232,6 +221,39 @@ int afork__popen_run(const struct popen_cmd *cmd, int dirs, int how,
 		popen_list = e;
 	}
 	pthread_mutex_unlock(&popen_lock);
+}
+
+int afork__popen_run(const struct popen_cmd *cmd, int dirs, int how,
+		     FILE **to, FILE **from)
+{
+	struct popen_pipe pp[2];	/* [0] from the child, [1] to it */
+	struct afork_child *c = NULL;
+	int both = dirs == (POPEN_RD | POPEN_WR), shielded = 0, i, r = 0;
+
+	pthread_once(&popen_once, popen_init);
+	for (i = 0; i < 2; i++) {
+		pp[i].fp = NULL;
+		pp[i].e = NULL;
+		pp[i].mine = pp[i].theirs = -1;
+	}
+	for (i = 0; i < 2 && !r; i++)
+		if (dirs & (i ? POPEN_WR : POPEN_RD))
+			r = pipe_make(&pp[i], i, both);
+	if (!r)
+		r = start_child(cmd, pp, &c, &shielded);
+	if (r)
+		goto fail;
+	if (how & POPEN_SYNC) {
+		r = afork__spawn_wait_exec(c, shielded);
+		if (r > 0) {
+			while (afork_wait(c, NULL, 0) < 0 && errno == EINTR)
+				;
+			afork_free(c);
+			r = -r;
+			goto fail;
+		}
+	}
+	publish(pp, c, both, how);
 	if (from)
 		*from = pp[0].fp;
 	if (to)
@@ -244,27 +266,20 @@ fail:
 	return r;
 }
 
-FILE *afork__popen(const char *command, const char *mode, int how, int *err)
+int afork__popen(const struct shell_req *req, const char *mode, FILE **fp)
 {
 	char *argv[5] = { "sh", "-c", "--", NULL, NULL };
 	struct popen_cmd cmd = { "/bin/sh", argv, NULL, 0, NULL };
-	int dir, cloexec, r;
-	FILE *fp = NULL;
+	int dir, cloexec, how;
 
+	*fp = NULL;
 	dir = parse_mode(mode, &cloexec);
-	if (dir < 0 || !command) {
-		*err = EINVAL;
-		return NULL;
-	}
-	if (how & POPEN_NO_DASHDASH)
-		argv[2] = (char *)command;
-	else
-		argv[3] = (char *)command;
-	r = afork__popen_run(&cmd, dir, how | (cloexec ? POPEN_CLOEXEC : 0),
-			     dir == POPEN_WR ? &fp : NULL, dir == POPEN_RD ? &fp : NULL);
-	if (r < 0)
-		*err = -r;
-	return fp;
+	if (dir < 0 || !req->command)
+		return -EINVAL;
+	argv[req->no_dashdash ? 2 : 3] = (char *)req->command;
+	how = (req->sync ? POPEN_SYNC : 0) | (cloexec ? POPEN_CLOEXEC : 0);
+	return afork__popen_run(&cmd, dir, how, dir == POPEN_WR ? fp : NULL,
+				dir == POPEN_RD ? fp : NULL);
 }
 
 /*
@@ -323,11 +338,12 @@ int afork__pclose(FILE *fp, int *status)
 
 AFORK_API FILE *afork_popen(const char *command, const char *mode)
 {
-	int err = 0;
-	FILE *fp = afork__popen(command, mode, 0, &err);
+	struct shell_req req = { .command = command };
+	FILE *fp;
+	int r = afork__popen(&req, mode, &fp);
 
-	if (!fp)
-		errno = err;
+	if (r < 0)
+		errno = -r;
 	return fp;
 }
 

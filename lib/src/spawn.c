@@ -5,7 +5,7 @@
  *
  * The copy of the arguments goes to the bottom of the child's stack,
  * written between the pool handing out the stack and the child's start
- * (afork__start_prepared()): a stack is the one piece of memory whose life
+ * (afork__start() with a prep step): a stack is the one piece of memory whose life
  * ends exactly when the child no longer needs it (the pool reuses it after
  * release), with no bookkeeping of our own.  The child finds its copy ready;
  * neither side ever waits for the other.
@@ -188,8 +188,9 @@ int afork__spawn(struct afork_child **childp, struct spawn_req *r)
 		opts.stack_size = need + SPAWN_WORK_STACK;
 
 	f = (struct fill){ r, attr, search, argc, envc, shield };
-	err = afork__start_prepared(&c, &opts, afork__spawn_child, NULL,
-				    fill_block, &f);
+	err = afork__start(&(struct afork_start_req){
+		.childp = &c, .opts = &opts, .fn_ctx = afork__spawn_child,
+		.prep = fill_block, .prep_arg = &f });
 	if (!err) {
 		r->shielded = shield;
 		if (childp)

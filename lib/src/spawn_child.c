@@ -25,8 +25,6 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <sys/resource.h>
 #include <termios.h>
 
@@ -71,7 +69,7 @@ static int fd_in_range(int fd)
 
 	if (fd < 0)
 		return 0;
-	if (afork__syscall2(__NR_getrlimit, RLIMIT_NOFILE, (long)&rl) < 0)
+	if (sys_getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return 1;
 	return (unsigned long)fd < rl.cur;
 }
@@ -142,9 +140,8 @@ static long do_action(struct fds *f, const struct spawn_action *a)
 
 		if (is_ours(f, a->fd))
 			return -EBADF;
-		pgrp = (int)afork__syscall1(__NR_getpgid, 0);
-		return afork__syscall3(__NR_ioctl, a->fd, TIOCSPGRP,
-				       (long)&pgrp);
+		pgrp = (int)sys_getpgid(0);
+		return sys_ioctl(a->fd, TIOCSPGRP, (long)&pgrp);
 	}
 	}
 	return -EINVAL;
@@ -165,11 +162,9 @@ static long do_attrs(const struct spawn_attr *a, int *step)
 
 		*step = AFORK_SPAWN_STEP_SCHED;
 		if (a->flags & AFORK_SPAWN_SETSCHEDULER)
-			r = afork__syscall3(__NR_sched_setscheduler, 0,
-					    a->policy, (long)&param);
+			r = sys_sched_setscheduler(0, a->policy, &param);
 		else
-			r = afork__syscall2(__NR_sched_setparam, 0,
-					    (long)&param);
+			r = sys_sched_setparam(0, &param);
 		if (r < 0)
 			return r;
 	}
@@ -188,12 +183,10 @@ static long do_attrs(const struct spawn_attr *a, int *step)
 	if (a->flags & AFORK_SPAWN_RESETIDS) {
 		/* Effective ids := real ids; raw calls, this process only. */
 		*step = AFORK_SPAWN_STEP_RESETIDS;
-		r = afork__syscall3(__NR_setresuid, -1,
-				    afork__syscall0(__NR_getuid), -1);
+		r = sys_setresuid(-1, sys_getuid(), -1);
 		if (r < 0)
 			return r;
-		r = afork__syscall3(__NR_setresgid, -1,
-				    afork__syscall0(__NR_getgid), -1);
+		r = sys_setresgid(-1, sys_getgid(), -1);
 		if (r < 0)
 			return r;
 	}
@@ -207,7 +200,7 @@ static AFORK_NORETURN void fail(struct afork_ctx *ctx, long err, int step)
 }
 
 /* Attributes, file actions, mask, exec: the child, or the shield's child. */
-static AFORK_NORETURN void run_body(struct afork_child *c, struct spawn_block *b)
+AFORK_NORETURN void afork__spawn_body(struct afork_child *c, struct spawn_block *b)
 {
 	struct afork_ctx *ctx = (struct afork_ctx *)c;
 	struct fds f;
@@ -235,114 +228,12 @@ static AFORK_NORETURN void run_body(struct afork_child *c, struct spawn_block *b
 	fail(ctx, r, AFORK_SPAWN_STEP_EXEC);
 }
 
-/* The shield's child, the command: started by clone(CLONE_VM|CLONE_VFORK). */
-static int shielded_body(void *p)
+/* The shield (shield.c) keeps the release pipe and closes every other fd. */
+void afork__spawn_close_all_but(int keep)
 {
-	struct afork_child *c = p;
-	struct spawn_block *b = afork__stack_base(c);
-	struct afork_ksigaction ign;
+	struct fds f = { keep };
 
-	/* The handle stands for this process from now on. */
-	__atomic_store_n(&c->proxy_pid, (pid_t)sys_getpid(), __ATOMIC_RELEASE);
-	afork__release_nudge(c);
-	/* Never outlive the shield (this task's own attribute, kept by exec). */
-	afork__syscall2(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL);
-	if (afork__syscall0(__NR_getppid) != b->shield_pid)
-		sys_exit_group(127);
-
-	/* The caller's SIGCHLD disposition, which the shield changed. */
-	if (b->chld_ignored) {
-		memset(&ign, 0, sizeof(ign));
-		ign.handler = (void *)SIG_IGN;
-		sys_sigaction(SIGCHLD, &ign, NULL);
-	}
-	run_body(c, b);
-}
-
-/* Any failure is recorded before this, and the word nudged after. */
-static void exec_done(struct afork_child *c, struct spawn_block *b)
-{
-	__atomic_store_n(&b->exec_done, 1, __ATOMIC_RELEASE);
-	afork__release_nudge(c);
-}
-
-/*
- * The shield (see spawn_int.h): a child that never execs, so that its
- * exit_signal 0 holds, runs the command as its own child and passes on
- * its wait status through the handle.  Every signal stays blocked here;
- * those sent to the shield are forwarded to the command.
- *
- * Process groups: the command must be in the caller's group from its
- * first instruction, so it is started while the shield still is; then
- * the shield leaves for a group of its own, so that a signal sent to the
- * caller's group (^C, kill(0, sig)) reaches the command once, not a
- * second time through the shield.  Of what the shield got while in the
- * caller's group, it passes on what came before the command existed (the
- * command missed it) and drops what came after (the command has it).
- */
-static AFORK_NORETURN void shield(struct afork_child *c, struct spawn_block *b)
-{
-	static const struct afork_ksigaction dfl;
-	struct afork_ksigaction old;
-	static const struct timespec zero;
-	uint64_t all = ~0ull, before = 0;
-	long args[6] = { 0 };
-	long gpid, r;
-	int st = 0, sig;
-
-	/* An ignored SIGCHLD would let the kernel reap our child. */
-	sys_sigaction(SIGCHLD, &dfl, &old);
-	b->chld_ignored = old.handler == (void *)SIG_IGN;
-	b->shield_pid = (pid_t)sys_getpid();
-	/* Group signals so far came before the command: they are its due. */
-	afork__syscall2(__NR_rt_sigpending, (long)&before, AFORK_KSIGSET_SIZE);
-	args[0] = CLONE_VM | CLONE_VFORK | SIGCHLD;
-	args[1] = (long)b->shield_stack;
-	gpid = afork__tramp(__NR_clone, args, shielded_body, c);
-	/* Here the command has exec'd or exited (or never started). */
-	if (gpid < 0) {
-		afork_ctx_set_error((struct afork_ctx *)c, (int)-gpid,
-				    AFORK_SPAWN_STEP_START);
-		__atomic_store_n(&c->proxy_pid, -1, __ATOMIC_RELEASE);
-		exec_done(c, b);
-		sys_exit_group(127);
-	}
-	exec_done(c, b);
-	/* Out of the caller's group; then pass on what the command missed. */
-	afork__syscall2(__NR_setpgid, 0, 0);
-	while ((sig = (int)afork__syscall4(__NR_rt_sigtimedwait, (long)&all, 0,
-					   (long)&zero, AFORK_KSIGSET_SIZE)) > 0) {
-		uint64_t bit = 1ull << (sig - 1);
-
-		if (before & bit & ~(1ull << (SIGCHLD - 1)))
-			afork__syscall2(__NR_kill, gpid, sig);
-		before &= ~bit;
-	}
-	/*
-	 * Never exec'ing, we would hold every fd (a popen pipe's write end:
-	 * the command would never see EOF).  Keep only the release pipe.
-	 */
-	{
-		struct fds f = { c->child_fd[1] };
-
-		close_range_keep(&f, 0, ~0u, 0);
-	}
-
-	for (;;) {
-		r = sys_wait4((pid_t)gpid, &st, WNOHANG | __WALL);
-		if (r == gpid)
-			break;
-		if (r < 0 && r != -EINTR)
-			sys_exit_group(127);
-		sig = (int)afork__syscall4(__NR_rt_sigtimedwait, (long)&all, 0, 0,
-					   AFORK_KSIGSET_SIZE);
-		if (sig > 0 && sig != SIGCHLD)
-			afork__syscall2(__NR_kill, gpid, sig);
-	}
-	/* The command's status, for afork_wait(): nothing to re-raise. */
-	c->proxy_status = st;
-	afork__store(&c->proxy_done, 1);
-	sys_exit_group(0);
+	close_range_keep(&f, 0, ~0u, 0);
 }
 
 int afork__spawn_child(struct afork_ctx *ctx, void *arg)
@@ -354,6 +245,6 @@ int afork__spawn_child(struct afork_ctx *ctx, void *arg)
 	if (c->child_fd[0] >= 0)
 		sys_close(c->child_fd[0]);
 	if (b->shield_stack)
-		shield(c, b);
-	run_body(c, b);
+		afork__shield(c, b);
+	afork__spawn_body(c, b);
 }

@@ -10,7 +10,7 @@
  *      big enough for a copy of it plus SPAWN_WORK_STACK bytes to run on.
  *   2. The parent takes a stack from the pool and copies everything into
  *      its bottom (the child will run at the top), before the child exists
- *      (afork__start_prepared()).
+ *      (afork__start()'s prep step).
  *   3. The child starts with every signal blocked and finds its copy ready:
  *      neither side waits for the other.
  *   4. The child applies the attributes and file actions, sets its final
@@ -24,54 +24,8 @@
 #ifndef AFORK_SPAWN_INTERNAL_H
 #define AFORK_SPAWN_INTERNAL_H
 
-#include <afork_spawn.h>
-
 #include "internal.h"
-
-enum spawn_op {
-	SPAWN_OPEN = 1,
-	SPAWN_CLOSE,
-	SPAWN_DUP2,
-	SPAWN_CHDIR,
-	SPAWN_FCHDIR,
-	SPAWN_CLOSE_RANGE,
-	SPAWN_TCSETPGRP,
-};
-
-struct spawn_action {
-	int op;
-	int fd;			/* open (target), close, dup2 (source), fchdir, tcsetpgrp */
-	int newfd;		/* dup2 */
-	int oflag;		/* open */
-	unsigned int mode;	/* open */
-	unsigned int first, last, flags;	/* close_range */
-	char *path;		/* open, chdir */
-};
-
-/* Behind afork_spawn_file_actions_t.__impl. */
-struct spawn_actions {
-	unsigned int n, cap;
-	struct spawn_action *a;
-};
-
-#define SPAWN_ATTR_MAGIC 0x61667370u	/* "afsp": set by afork_spawnattr_init */
-
-/* Inside afork_spawnattr_t. */
-struct spawn_attr {
-	unsigned int magic;
-	int flags;		/* AFORK_SPAWN_* */
-	pid_t pgroup;
-	int policy;
-	int priority;
-	int aflags;		/* AFORK_NOSIGCHLD | AFORK_WAITPID */
-	unsigned int options;	/* AFORK_OPT_PIDFD | AFORK_OPT_RELEASE_FD */
-	uint64_t sigmask;	/* kernel sigsets */
-	uint64_t sigdefault;
-};
-
-#define SPAWN_KNOWN_FLAGS (AFORK_SPAWN_RESETIDS | AFORK_SPAWN_SETPGROUP | \
-	AFORK_SPAWN_SETSIGDEF | AFORK_SPAWN_SETSIGMASK | \
-	AFORK_SPAWN_SETSCHEDPARAM | AFORK_SPAWN_SETSCHEDULER | AFORK_SPAWN_SETSID)
+#include "spawn_api.h"
 
 /* What the child reads: at the bottom of its stack. */
 struct spawn_block {
@@ -102,70 +56,22 @@ struct spawn_block {
 #define SPAWN_WORK_STACK (32u * 1024)
 #endif
 
-/*
- * The shield.  On the clone backends AFORK_NOSIGCHLD and AFORK_WAITPID are
- * exit_signal 0, and execve() resets exit_signal to SIGCHLD (fs/exec.c):
- * an exec'd child is an ordinary child again, seen by wait(-1), reaped by
- * the kernel under SIGCHLD SIG_IGN.  No clone flag keeps a child of ours
- * out of wait(-1) past its exec, so popen and system run the command as a
- * grandchild: the afork child (the shield) never execs, starts the command
- * with clone(CLONE_VM|CLONE_VFORK) on a second stack (above the block),
- * waits for it with every signal blocked, forwards the signals sent to
- * it, and exits.  The command is started in the caller's process group;
- * then the shield leaves it for a group of its own, so a signal sent to
- * the caller's group (a terminal's ^C, kill(0, sig)) reaches the command
- * once, not a second time through the shield (spawn_child.c).  wait(-1) and SIGCHLD see only the shield, which keeps
- * exit_signal 0.  The syscall backend keeps the flags across exec and the
- * vfork backend cannot have them: neither has a shield.
- *
- * The handle stands for the command, not the shield (struct afork_child's
- * proxy): the command publishes its pid first thing, so afork_pid() is the
- * command's and a signal sent to it reaches the command; the shield
- * stores the command's wait status before it exits, so afork_wait() and
- * pclose report the command's status; the shield itself exits 0 and never
- * re-raises a signal.  The command asks for SIGKILL when the shield dies
- * (PR_SET_PDEATHSIG, then checks the shield is still its parent), so it
- * never outlives its shield.  A start failure is recorded before exec_done
- * is published; exec_done nudges the release word, so that a wait for the
- * exec also ends when the shield dies first.  Neither child changes
- * anything the mm holds (dumpability, for one): they share it with the
- * caller.  The command's $PPID is the shield, not the caller.
- */
-#define SPAWN_REQ_SHIELD 0x1	/* shield the child on the clone backends */
-
-/* A spawn request, as popen, system and the preload make them. */
-struct spawn_req {
-	const char *path;
-	int use_path;			/* search PATH for path */
-	const char *search;		/* PATH to search; NULL: the caller's */
-	const struct spawn_actions *fa;	/* may be NULL */
-	const struct spawn_attr *attr;	/* may be NULL */
-	char *const *argv;
-	char *const *envp;
-	int how;			/* SPAWN_REQ_* */
-	int no_handle;			/* the caller keeps no handle: no fds */
-	int shielded;			/* out: the shield was used */
-};
-
-/* spawn.c: 0 and a handle in *childp, or -errno; errno unchanged. */
-int afork__spawn(struct afork_child **childp, struct spawn_req *req);
-/* Wait for the exec (shielded or not); its errno, 0 on success. */
+/* spawn.c: wait for the exec (shielded or not); its errno, 0 on success. */
 int afork__spawn_wait_exec(struct afork_child *c, int shielded);
 
 /* spawn_attr.c / spawn_actions.c */
-void afork__spawnattr_default(struct spawn_attr *a);
 const struct spawn_attr *afork__spawnattr(const afork_spawnattr_t *attr);
 const struct spawn_actions *afork__spawn_actions(const afork_spawn_file_actions_t *fa);
 int afork__fd_valid(int fd);
 
 /* spawn_child.c: the child's function (its argument is unused). */
 int afork__spawn_child(struct afork_ctx *ctx, void *unused);
-
-/* popen.c / system.c, for the preload library's libc-compatible versions. */
-#define POPEN_SYNC	0x1	/* wait for the exec; fail with its errno */
-#define POPEN_NO_DASHDASH 0x2	/* sh -c command, without "--" (glibc) */
-#define POPEN_CLOEXEC	0x4	/* the caller's ends close-on-exec ('e') */
-FILE *afork__popen(const char *command, const char *mode, int how, int *err);
+/* spawn_child.c: attributes, file actions, mask, exec; never returns. */
+AFORK_NORETURN void afork__spawn_body(struct afork_child *c, struct spawn_block *b);
+void afork__spawn_close_all_but(int keep);
+/* shield.c: popen's and system's guard on the clone backends; runs the
+ * command as its own child and never returns. */
+AFORK_NORETURN void afork__shield(struct afork_child *c, struct spawn_block *b);
 
 /* What a popen runs: the program (or the file to search for) and its args. */
 struct popen_cmd {
@@ -177,14 +83,11 @@ struct popen_cmd {
 };
 #define POPEN_RD	0x1	/* a stream from the child's stdout */
 #define POPEN_WR	0x2	/* a stream to its stdin */
+/* afork__popen_run()'s @how. */
+#define POPEN_SYNC	0x1	/* wait for the exec; fail with its errno */
+#define POPEN_CLOEXEC	0x2	/* the caller's ends close-on-exec ('e') */
 /* 0 and the streams asked for by @dirs, or -errno; errno unchanged. */
 int afork__popen_run(const struct popen_cmd *cmd, int dirs, int how,
 		     FILE **to, FILE **from);
-/* 1 if stream came from afork__popen: status (or -errno) in *status. */
-int afork__pclose(FILE *stream, int *status);
-
-#define SYSTEM_PROCESS_WIDE 0x1	/* ignore SIGINT/SIGQUIT process-wide (glibc) */
-#define SYSTEM_NO_DASHDASH 0x2
-int afork__system(const char *command, int how, int *err);
 
 #endif /* AFORK_SPAWN_INTERNAL_H */

@@ -120,6 +120,69 @@ static inline long sys_getpid(void)
 	return afork__syscall0(__NR_getpid);
 }
 
+static inline long sys_getppid(void)
+{
+	return afork__syscall0(__NR_getppid);
+}
+
+static inline long sys_getpgid(pid_t pid)
+{
+	return afork__syscall1(__NR_getpgid, pid);
+}
+
+static inline long sys_getuid(void)
+{
+	return afork__syscall0(__NR_getuid);
+}
+
+static inline long sys_getgid(void)
+{
+	return afork__syscall0(__NR_getgid);
+}
+
+/* -1 leaves an id as it is. */
+static inline long sys_setresuid(long r, long e, long s)
+{
+	return afork__syscall3(__NR_setresuid, r, e, s);
+}
+
+static inline long sys_setresgid(long r, long e, long s)
+{
+	return afork__syscall3(__NR_setresgid, r, e, s);
+}
+
+/* @rl: the kernel's struct rlimit, two unsigned longs. */
+static inline long sys_getrlimit(int resource, void *rl)
+{
+	return afork__syscall2(__NR_getrlimit, resource, (long)rl);
+}
+
+/* @p: struct sched_param, an int. */
+static inline long sys_sched_setscheduler(pid_t pid, int policy, const void *p)
+{
+	return afork__syscall3(__NR_sched_setscheduler, pid, policy, (long)p);
+}
+
+static inline long sys_sched_setparam(pid_t pid, const void *p)
+{
+	return afork__syscall2(__NR_sched_setparam, pid, (long)p);
+}
+
+static inline long sys_ioctl(int fd, unsigned long req, long arg)
+{
+	return afork__syscall3(__NR_ioctl, fd, (long)req, arg);
+}
+
+static inline long sys_prctl(int option, long arg2)
+{
+	return afork__syscall2(__NR_prctl, option, arg2);
+}
+
+static inline long sys_kill(pid_t pid, int sig)
+{
+	return afork__syscall2(__NR_kill, pid, sig);
+}
+
 static inline long sys_execve(const char *path, char *const argv[],
 			      char *const envp[])
 {
@@ -145,6 +208,19 @@ static inline long sys_sigaction(int sig, const struct afork_ksigaction *act,
 {
 	return afork__syscall4(__NR_rt_sigaction, sig, (long)act, (long)old,
 			       AFORK_KSIGSET_SIZE);
+}
+
+static inline long sys_sigpending(void *set)
+{
+	return afork__syscall2(__NR_rt_sigpending, (long)set, AFORK_KSIGSET_SIZE);
+}
+
+/* A signal of @set, or -EAGAIN after @timeout (NULL: wait for one). */
+static inline long sys_sigtimedwait(const void *set, siginfo_t *info,
+				    const struct timespec *timeout)
+{
+	return afork__syscall4(__NR_rt_sigtimedwait, (long)set, (long)info,
+			       (long)timeout, AFORK_KSIGSET_SIZE);
 }
 
 static inline long sys_pipe2(int fds[2], int flags)

@@ -21,8 +21,8 @@
  * handlers reset to default by exec, ignored signals stay ignored), as
  * under POSIX.
  *
- * The preload library's system() asks for SYSTEM_PROCESS_WIDE: glibc's
- * behaviour, SIGINT and SIGQUIT ignored process-wide while any thread is
+ * The preload library's system() asks for process_wide (struct shell_req
+ * in spawn_api.h): glibc's behaviour, SIGINT and SIGQUIT ignored process-wide while any thread is
  * inside (a count under a lock), and in the child reset to default unless
  * they were ignored before.
  */
@@ -124,50 +124,71 @@ static void drain(const sigset_t *set)
 		;
 }
 
-int afork__system(const char *command, int how, int *err)
+/*
+ * Block SIGCHLD, and SIGINT/SIGQUIT as POSIX or glibc ask; *old: the mask
+ * before, *reset: what the child resets to default, *drop: what to drain
+ * afterwards (see the top of this file).
+ */
+static void signals_enter(const struct shell_req *rq, sigset_t *old,
+			  sigset_t *reset, sigset_t *drop)
+{
+	sigset_t block, pending;
+
+	sigemptyset(&block);
+	sigemptyset(reset);
+	sigemptyset(drop);
+	sigaddset(&block, SIGCHLD);
+	if (rq->process_wide) {
+		ignore_process_wide(reset);
+		pthread_sigmask(SIG_BLOCK, &block, old);
+		return;
+	}
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGQUIT);
+	pthread_sigmask(SIG_BLOCK, &block, old);
+	sigpending(&pending);
+	if (!sigismember(old, SIGINT) && !sigismember(&pending, SIGINT))
+		sigaddset(drop, SIGINT);
+	if (!sigismember(old, SIGQUIT) && !sigismember(&pending, SIGQUIT))
+		sigaddset(drop, SIGQUIT);
+}
+
+static void signals_leave(const struct shell_req *rq, const sigset_t *old,
+			  sigset_t *drop)
+{
+	if (rq->process_wide) {
+		restore_process_wide();
+	} else {
+		int saved = errno;
+
+		if (sigismember(drop, SIGINT) && other_thread_takes(SIGINT))
+			sigdelset(drop, SIGINT);
+		if (sigismember(drop, SIGQUIT) && other_thread_takes(SIGQUIT))
+			sigdelset(drop, SIGQUIT);
+		drain(drop);
+		errno = saved;
+	}
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+/* Run the shell with @old as its mask and @reset to default; wait for it. */
+static int run_shell(const struct shell_req *rq, const sigset_t *old,
+		     const sigset_t *reset, int *st)
 {
 	char *argv[5] = { "sh", "-c", "--", NULL, NULL };
-	sigset_t block, old, pending, reset, drop;
 	struct spawn_attr attr;
 	struct spawn_req req;
 	struct afork_child *c;
-	int st = 0, r, e = 0;
+	int r;
 	pid_t w;
 
-	if (!command) {
-		/* A shell is available if it runs. */
-		r = afork__system("exit 0", how, err);
-		return r == 0;
-	}
-	if (how & SYSTEM_NO_DASHDASH)
-		argv[2] = (char *)command;
-	else
-		argv[3] = (char *)command;
-
-	sigemptyset(&block);
-	sigemptyset(&reset);
-	sigemptyset(&drop);
-	sigaddset(&block, SIGCHLD);
-	if (how & SYSTEM_PROCESS_WIDE) {
-		ignore_process_wide(&reset);
-		pthread_sigmask(SIG_BLOCK, &block, &old);
-	} else {
-		sigaddset(&block, SIGINT);
-		sigaddset(&block, SIGQUIT);
-		pthread_sigmask(SIG_BLOCK, &block, &old);
-		sigpending(&pending);
-		if (!sigismember(&old, SIGINT) && !sigismember(&pending, SIGINT))
-			sigaddset(&drop, SIGINT);
-		if (!sigismember(&old, SIGQUIT) && !sigismember(&pending, SIGQUIT))
-			sigaddset(&drop, SIGQUIT);
-	}
-
+	argv[rq->no_dashdash ? 2 : 3] = (char *)rq->command;
 	afork__spawnattr_default(&attr);
 	attr.aflags = (int)(AFORK_WAITPID | AFORK_NOSIGCHLD);
 	attr.options = 0;
 	attr.flags = AFORK_SPAWN_SETSIGMASK | AFORK_SPAWN_SETSIGDEF;
-	memcpy(&attr.sigmask, &old, sizeof(attr.sigmask));
-	memcpy(&attr.sigdefault, &reset, sizeof(attr.sigdefault));
+	memcpy(&attr.sigmask, old, sizeof(attr.sigmask));
+	memcpy(&attr.sigdefault, reset, sizeof(attr.sigdefault));
 	memset(&req, 0, sizeof(req));
 	req.path = "/bin/sh";
 	req.attr = &attr;
@@ -177,41 +198,46 @@ int afork__system(const char *command, int how, int *err)
 
 	r = afork__spawn(&c, &req);
 	if (r < 0) {
-		e = -r;
 		/* glibc: as if the shell exited 127; POSIX: -1. */
-		st = (how & SYSTEM_PROCESS_WIDE) ? 127 << 8 : -1;
-	} else {
-		while ((w = afork_wait(c, &st, 0)) < 0 && errno == EINTR)
-			;
-		if (w < 0) {
-			e = errno;
-			st = -1;
-		}
-		afork_free(c);
+		*st = rq->process_wide ? 127 << 8 : -1;
+		return r;
 	}
+	while ((w = afork_wait(c, st, 0)) < 0 && errno == EINTR)
+		;
+	r = w < 0 ? -errno : 0;
+	if (w < 0)
+		*st = -1;
+	afork_free(c);
+	return r;
+}
 
-	if (how & SYSTEM_PROCESS_WIDE) {
-		restore_process_wide();
-	} else {
-		int saved = errno;
+int afork__system(const struct shell_req *rq, int *status)
+{
+	sigset_t old, reset, drop;
+	int r, st = 0;
 
-		if (sigismember(&drop, SIGINT) && other_thread_takes(SIGINT))
-			sigdelset(&drop, SIGINT);
-		if (sigismember(&drop, SIGQUIT) && other_thread_takes(SIGQUIT))
-			sigdelset(&drop, SIGQUIT);
-		drain(&drop);
-		errno = saved;
+	if (!rq->command) {
+		/* A shell is available if it runs. */
+		struct shell_req probe = *rq;
+
+		probe.command = "exit 0";
+		r = afork__system(&probe, &st);
+		*status = !r && st == 0;
+		return 0;
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	*err = e;
-	return st;
+	signals_enter(rq, &old, &reset, &drop);
+	r = run_shell(rq, &old, &reset, &st);
+	signals_leave(rq, &old, &drop);
+	*status = st;
+	return r;
 }
 
 AFORK_API int afork_system(const char *command)
 {
-	int err = 0, st = afork__system(command, 0, &err);
+	struct shell_req req = { .command = command };
+	int st, r = afork__system(&req, &st);
 
-	if (err)
-		errno = err;
+	if (r < 0)
+		errno = -r;
 	return st;
 }

@@ -19,6 +19,7 @@
 
 #include "spawn_test_util.h"
 #include "../lib/afork_test_arch.h"
+#include "../../lib/src/spawn_api.h"
 #include "kselftest_harness.h"
 
 /* The guest (TCG + KASAN) spawns slowly. */
@@ -622,9 +623,18 @@ TEST_F(popen, system_command_sigkilled)
 	EXPECT_EQ(SIGKILL, afork_system("kill -KILL $$"));
 }
 
-/* The preload's popen (afork__popen with POPEN_SYNC, in libafork.a). */
-FILE *afork__popen(const char *command, const char *mode, int how, int *err);
-#define POPEN_SYNC 0x1
+/*
+ * The preload's popen: afork__popen() with glibc's behaviours, in
+ * libafork.a; its interface for the preload is lib/src/spawn_api.h.
+ */
+static FILE *preload_popen(const char *command, const char *mode, int *err)
+{
+	struct shell_req req = { .command = command, .no_dashdash = 1, .sync = 1 };
+	FILE *f;
+
+	*err = -afork__popen(&req, mode, &f);
+	return f;
+}
 
 /*
  * In this (test) process, make clone() with CLONE_VFORK, which only the
@@ -661,7 +671,7 @@ TEST_F(popen, sync_start_failure_reported)
 	if (self->id != AFORK_BACKEND_CLONE3 && self->id != AFORK_BACKEND_CLONE)
 		SKIP(return, "no shield on the %s backend", afork_backend_name(self->id));
 	ASSERT_EQ(0, filter_vfork_clone(SECCOMP_RET_ERRNO | EAGAIN));
-	f = afork__popen("true", "r", POPEN_SYNC, &err);
+	f = preload_popen("true", "r", &err);
 	EXPECT_EQ(NULL, f);
 	EXPECT_EQ(EAGAIN, err);
 	if (f)
@@ -677,7 +687,7 @@ TEST_F_TIMEOUT(popen, sync_shield_killed_early, 60)
 	if (self->id != AFORK_BACKEND_CLONE3 && self->id != AFORK_BACKEND_CLONE)
 		SKIP(return, "no shield on the %s backend", afork_backend_name(self->id));
 	ASSERT_EQ(0, filter_vfork_clone(SECCOMP_RET_KILL_PROCESS));
-	f = afork__popen("true", "r", POPEN_SYNC, &err);
+	f = preload_popen("true", "r", &err);
 	EXPECT_EQ(NULL, f);
 	EXPECT_EQ(EAGAIN, err);	/* as if fork() had failed */
 	if (f)

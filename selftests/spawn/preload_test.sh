@@ -228,7 +228,13 @@ pid = os.posix_spawn("/bin/sh", ["sh", "-c", "echo py $0; ls /proc/self/fd | wc 
                                    (os.POSIX_SPAWN_OPEN, 5, "/dev/null", os.O_RDONLY, 0)],
                      setsid=True, setsigmask=[signal.SIGUSR1])
 os.close(w)
-print(os.read(r, 1000).decode().split())
+out = b""
+while True:  # to EOF: one read may return before the pipeline's output
+    chunk = os.read(r, 1000)
+    if not chunk:
+        break
+    out += chunk
+print(out.decode().split())
 print(os.waitpid(pid, 0)[1] >> 8)
 try:
     os.posix_spawn("/nonexistent", ["x"], {})
