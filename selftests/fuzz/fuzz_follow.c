@@ -345,12 +345,15 @@ static void check_after(const struct afork_args *a, int pfd, int own_pfd,
 	 * only once the child has finished release_task() itself (its
 	 * POLLIN came before that, and nothing wakes us for POLLHUP).
 	 */
-	if (pfd < 0 || e->autoreap)
+	if (pfd < 0)
 		return;
-	revents = poll_revents(pfd, POLLIN, 0);
-	if (!(revents & POLLHUP))
-		failf(C_RELEASE, "reaped child: pidfd revents %#x lack POLLHUP",
-		      revents);
+	if (!e->autoreap) {
+		revents = poll_revents(pfd, POLLIN, 0);
+		if (!(revents & POLLHUP))
+			failf(C_RELEASE, "reaped child: pidfd revents %#x lack POLLHUP",
+			      revents);
+	}
+	/* Closed for an auto-reaped child too: one fd leaked per such child before. */
 	if (own_pfd)
 		close(pfd);
 }
