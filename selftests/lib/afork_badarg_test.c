@@ -11,6 +11,18 @@
 	EXPECT_EQ(0, any_child_left());					\
 } while (0)
 
+/* afork_start() with @o fails with @err, and leaves nothing. */
+static void expect_start_fails(struct __test_metadata *_metadata,
+			       const struct afork_opts *o, int err)
+{
+	struct afork_child *c = NULL;
+	int fds = count_fds();
+
+	EXPECT_EQ(-1, afork_start(&c, o, child_return, NULL));
+	EXPECT_EQ(err, errno);
+	EXPECT_NOTHING_LEFT(fds);
+}
+
 /* afork() without a function: EINVAL. */
 TEST_F(backend, afork_null_fn)
 {
@@ -68,73 +80,53 @@ TEST_F(backend, emulated_null_fn)
 /* Options smaller than the first version's: EINVAL. */
 TEST_F(backend, opts_too_small)
 {
-	struct afork_child *c = NULL;
 	struct afork_opts o;
-	int fds = count_fds();
 
 	afork_opts_init(&o);
 	o.size = AFORK_OPTS_SIZE_VER0 - 8;
-	EXPECT_EQ(-1, afork_start(&c, &o, child_return, NULL));
-	EXPECT_EQ(EINVAL, errno);
-	EXPECT_NOTHING_LEFT(fds);
+	expect_start_fails(_metadata, &o, EINVAL);
 }
 
 /* An option bit nobody defined: EINVAL. */
 TEST_F(backend, opts_unknown_option)
 {
-	struct afork_child *c = NULL;
 	struct afork_opts o;
-	int fds = count_fds();
 
 	afork_opts_init(&o);
 	o.options = 0x80;
-	EXPECT_EQ(-1, afork_start(&c, &o, child_return, NULL));
-	EXPECT_EQ(EINVAL, errno);
-	EXPECT_NOTHING_LEFT(fds);
+	expect_start_fails(_metadata, &o, EINVAL);
 }
 
 /* A stack size too small to run on: EINVAL. */
 TEST_F(backend, opts_stack_too_small)
 {
-	struct afork_child *c = NULL;
 	struct afork_opts o;
-	int fds = count_fds();
 
 	afork_opts_init(&o);
 	o.stack_size = 100;
-	EXPECT_EQ(-1, afork_start(&c, &o, child_return, NULL));
-	EXPECT_EQ(EINVAL, errno);
-	EXPECT_NOTHING_LEFT(fds);
+	expect_start_fails(_metadata, &o, EINVAL);
 }
 
 /* A stack size beyond any sense (1 TiB): EINVAL. */
 TEST_F(backend, opts_stack_too_big)
 {
-	struct afork_child *c = NULL;
 	struct afork_opts o;
-	int fds = count_fds();
 
 	afork_opts_init(&o);
 	o.stack_size = (size_t)1 << 40;
-	EXPECT_EQ(-1, afork_start(&c, &o, child_return, NULL));
-	EXPECT_EQ(EINVAL, errno);
-	EXPECT_NOTHING_LEFT(fds);
+	expect_start_fails(_metadata, &o, EINVAL);
 }
 
 /* A larger struct than the library knows, with a non-zero tail: E2BIG. */
 TEST_F(backend, opts_larger_tail_set)
 {
 	struct { struct afork_opts o; char tail[16]; } big;
-	struct afork_child *c = NULL;
-	int fds = count_fds();
 
 	memset(&big, 0, sizeof(big));
 	afork_opts_init(&big.o);
 	big.o.size = sizeof(big);
 	big.tail[3] = 1;
-	EXPECT_EQ(-1, afork_start(&c, &big.o, child_return, NULL));
-	EXPECT_EQ(E2BIG, errno);
-	EXPECT_NOTHING_LEFT(fds);
+	expect_start_fails(_metadata, &big.o, E2BIG);
 }
 
 /* A larger struct whose tail is zero is fine. */
