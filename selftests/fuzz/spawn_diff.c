@@ -619,15 +619,11 @@ static int run_backend(const char *backend, uint64_t *done)
 	return bad > 250 ? 250 : (int)bad;
 }
 
-int main(int argc, char **argv)
+/* The options; 0 if the run can go on, else the exit status to end with. */
+static int parse_args(int argc, char **argv)
 {
-	static const char *const backends[] = { "syscall", "clone3", "clone-legacy", "vfork" };
-	char tmpl[] = "/tmp/spawn_diff.XXXXXX";
-	int c, i, t_given = 0;
-	ssize_t k;
+	int c, t_given = 0;
 
-	if (argc == 4 && !strcmp(argv[1], "--probe"))
-		return probe(argv[2], argv[3]);
 	while ((c = getopt(argc, argv, "s:n:t:i:v")) != -1) {
 		switch (c) {
 		case 's': opt.seed = strtoull(optarg, NULL, 0); break;
@@ -647,16 +643,91 @@ int main(int argc, char **argv)
 	}
 	if (!opt.seed)
 		opt.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
-	k = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	return 0;
+}
+
+/* This program's path, its directory and name, and a tmpdir: 0, or -1. */
+static int setup_paths(void)
+{
+	char tmpl[] = "/tmp/spawn_diff.XXXXXX";
+	ssize_t k = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
 	if (k <= 0)
-		return 1;
+		return -1;
 	self[k] = 0;
 	snprintf(self_dir, sizeof(self_dir), "%s", self);
 	*strrchr(self_dir, '/') = 0;
 	snprintf(self_base, sizeof(self_base), "%s", strrchr(self, '/') + 1);
 	if (!mkdtemp(tmpl))
-		return 1;
+		return -1;
 	snprintf(tmpdir, sizeof(tmpdir), "%s", tmpl);
+	return 0;
+}
+
+/* A close-on-exec pipe above the fds that run_backend() closes and sets up. */
+static int high_pipe(int pfd[2])
+{
+	int i, k;
+
+	if (pipe(pfd))
+		return -1;
+	for (i = 0; i < 2; i++) {
+		k = fcntl(pfd[i], F_DUPFD_CLOEXEC, 64);
+		if (k < 0)
+			return -1;
+		close(pfd[i]);
+		pfd[i] = k;
+	}
+	return 0;
+}
+
+/* Every case on @backend in a child process, and its TAP line: 0, or -1. */
+static int test_backend(const char *backend)
+{
+	int pfd[2], st;
+	uint64_t done = 0;
+	pid_t pid;
+
+	if (high_pipe(pfd))
+		return -1;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		int r = run_backend(backend, &done);
+
+		if (write(pfd[1], &done, sizeof(done)) != sizeof(done))
+			_exit(255);
+		_exit(r < 0 ? 254 : r);
+	}
+	close(pfd[1]);
+	if (read(pfd[0], &done, sizeof(done)) != sizeof(done))
+		done = 0;
+	close(pfd[0]);
+	waitpid(pid, &st, 0);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 254)
+		ksft_test_result_skip("%s: backend not available\n", backend);
+	else if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		ksft_test_result_pass("%s: %" PRIu64 " cases, posix_spawn and "
+				      "afork_spawn agree\n", backend, done);
+	else
+		ksft_test_result_fail("%s: %d case(s) differ in %" PRIu64 " (status %#x)\n",
+				      backend, WIFEXITED(st) ? WEXITSTATUS(st) : -1,
+				      done, st);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const backends[] = { "syscall", "clone3", "clone-legacy", "vfork" };
+	int i, r;
+
+	if (argc == 4 && !strcmp(argv[1], "--probe"))
+		return probe(argv[2], argv[3]);
+	r = parse_args(argc, argv);
+	if (r)
+		return r;
+	if (setup_paths())
+		return 1;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ksft_print_header();
@@ -665,45 +736,9 @@ int main(int argc, char **argv)
 		       "(replay: spawn_diff -s %" PRIu64 " [-i CASE -v])\n", opt.seed,
 		       opt.only >= 0 ? 1 : opt.cases, opt.seconds > 0 ? " at most" : "",
 		       opt.seed);
-	for (i = 0; i < 4; i++) {
-		int pfd[2], st;
-		uint64_t done = 0;
-		pid_t pid;
-
-		/* Above the fds that run_backend() closes and sets up. */
-		if (pipe(pfd) || (k = fcntl(pfd[0], F_DUPFD_CLOEXEC, 64)) < 0)
+	for (i = 0; i < 4; i++)
+		if (test_backend(backends[i]))
 			return 1;
-		close(pfd[0]);
-		pfd[0] = (int)k;
-		k = fcntl(pfd[1], F_DUPFD_CLOEXEC, 64);
-		if (k < 0)
-			return 1;
-		close(pfd[1]);
-		pfd[1] = (int)k;
-		fflush(stdout);
-		pid = fork();
-		if (pid == 0) {
-			int r = run_backend(backends[i], &done);
-
-			if (write(pfd[1], &done, sizeof(done)) != sizeof(done))
-				_exit(255);
-			_exit(r < 0 ? 254 : r);
-		}
-		close(pfd[1]);
-		if (read(pfd[0], &done, sizeof(done)) != sizeof(done))
-			done = 0;
-		close(pfd[0]);
-		waitpid(pid, &st, 0);
-		if (WIFEXITED(st) && WEXITSTATUS(st) == 254)
-			ksft_test_result_skip("%s: backend not available\n", backends[i]);
-		else if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-			ksft_test_result_pass("%s: %" PRIu64 " cases, posix_spawn and "
-					      "afork_spawn agree\n", backends[i], done);
-		else
-			ksft_test_result_fail("%s: %d case(s) differ in %" PRIu64 " (status %#x)\n",
-					      backends[i], WIFEXITED(st) ? WEXITSTATUS(st) : -1,
-					      done, st);
-	}
 	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	ksft_finished();
 }

@@ -28,6 +28,7 @@
 #include "afork_test_util.h"
 #include <afork_spawn.h>
 #include "kselftest_harness.h"
+#include "../common/backend_fixture.h"
 
 #define GDB_TIMEOUT_MS 60000
 
@@ -152,6 +153,62 @@ static void kill_leftovers(void)
 		;
 }
 
+/*
+ * posix_spawnp @argv without LeakSanitizer: it does not work under
+ * ptrace, so in an ASan build the probe would end with its fatal error
+ * instead of "probe: done".  The leak check belongs to the test runs, not
+ * to the probe.
+ */
+static int spawn_without_lsan(pid_t *pid, const posix_spawn_file_actions_t *fa,
+			      char **argv)
+{
+	const char *asan = getenv("ASAN_OPTIONS");
+	char asan_opts[512], *asan_saved;
+	int spawned;
+
+	snprintf(asan_opts, sizeof(asan_opts), "%s%sdetect_leaks=0",
+		 asan ? asan : "", asan && *asan ? ":" : "");
+	asan_saved = asan ? strdup(asan) : NULL;
+	setenv("ASAN_OPTIONS", asan_opts, 1);
+	spawned = posix_spawnp(pid, argv[0], fa, NULL, argv, environ);
+	if (asan_saved)
+		setenv("ASAN_OPTIONS", asan_saved, 1);
+	else
+		unsetenv("ASAN_OPTIONS");
+	free(asan_saved);
+	return spawned;
+}
+
+/* gdb's output from @fd into r->out until EOF, or kill it when time is up. */
+static void read_gdb(int fd, pid_t gdb, struct gdb_run *r)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct timespec t0, t1;
+	size_t got = 0;
+	ssize_t n;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		long left;
+
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		left = GDB_TIMEOUT_MS - ((t1.tv_sec - t0.tv_sec) * 1000 +
+					 (t1.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
+			r->timed_out = 1;
+			kill(gdb, SIGKILL);
+			break;
+		}
+		n = read(fd, r->out + got, sizeof(r->out) - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got == sizeof(r->out) - 1)
+			break;
+	}
+	r->out[got] = 0;
+}
+
 /* Run gdb on "--gdb-probe what" with the backend forced; bounded. */
 static void run_gdb(const char *backend, const char *what, struct gdb_run *r)
 {
@@ -166,14 +223,8 @@ static void run_gdb(const char *backend, const char *what, struct gdb_run *r)
 		"--args", (char *)helper_path(), "--gdb-probe", (char *)what, NULL,
 	};
 	posix_spawn_file_actions_t fa;
-	struct pollfd pfd;
-	size_t got = 0;
-	char asan_opts[512], *asan_saved;
-	const char *asan;
 	pid_t gdb;
 	int p[2], st, spawned;
-	ssize_t n;
-	struct timespec t0, t1;
 
 	memset(r, 0, sizeof(*r));
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
@@ -184,52 +235,14 @@ static void run_gdb(const char *backend, const char *what, struct gdb_run *r)
 	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, p[1], 2);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	/*
-	 * LeakSanitizer does not work under ptrace: in an ASan build the
-	 * probe would end with its fatal error instead of "probe: done".
-	 * The leak check belongs to the test runs, not to the probe.
-	 */
-	asan = getenv("ASAN_OPTIONS");
-	snprintf(asan_opts, sizeof(asan_opts), "%s%sdetect_leaks=0",
-		 asan ? asan : "", asan && *asan ? ":" : "");
-	asan_saved = asan ? strdup(asan) : NULL;
-	setenv("ASAN_OPTIONS", asan_opts, 1);
-	spawned = posix_spawnp(&gdb, "gdb", &fa, NULL, argv, environ);
-	if (asan_saved)
-		setenv("ASAN_OPTIONS", asan_saved, 1);
-	else
-		unsetenv("ASAN_OPTIONS");
-	free(asan_saved);
-	if (spawned) {
-		posix_spawn_file_actions_destroy(&fa);
-		close(p[0]);
-		close(p[1]);
-		return;
-	}
+	spawned = spawn_without_lsan(&gdb, &fa, argv);
 	posix_spawn_file_actions_destroy(&fa);
 	close(p[1]);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	pfd.fd = p[0];
-	pfd.events = POLLIN;
-	for (;;) {
-		long left;
-
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		left = GDB_TIMEOUT_MS - ((t1.tv_sec - t0.tv_sec) * 1000 +
-					 (t1.tv_nsec - t0.tv_nsec) / 1000000);
-		if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
-			r->timed_out = 1;
-			kill(gdb, SIGKILL);
-			break;
-		}
-		n = read(p[0], r->out + got, sizeof(r->out) - 1 - got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-		if (got == sizeof(r->out) - 1)
-			break;
+	if (spawned) {
+		close(p[0]);
+		return;
 	}
-	r->out[got] = 0;
+	read_gdb(p[0], gdb, r);
 	close(p[0]);
 	waitpid(gdb, &st, 0);
 	kill_leftovers();
@@ -335,30 +348,8 @@ out:
 		r->hits++;
 }
 
-FIXTURE(gdb) {
-	int unused;
-};
-
-FIXTURE_VARIANT(gdb) {
-	const char *backend;
-};
-
 /* The kernel reports an afork() child to a tracer as a vfork() child. */
-FIXTURE_VARIANT_ADD(gdb, syscall) {
-	.backend = "syscall",
-};
-
-FIXTURE_VARIANT_ADD(gdb, clone3) {
-	.backend = "clone3",
-};
-
-FIXTURE_VARIANT_ADD(gdb, clone_legacy) {
-	.backend = "clone-legacy",
-};
-
-FIXTURE_VARIANT_ADD(gdb, vfork) {
-	.backend = "vfork",
-};
+AFORK_BACKEND_FIXTURE(gdb, );
 
 FIXTURE_SETUP(gdb)
 {
@@ -367,10 +358,9 @@ FIXTURE_SETUP(gdb)
 	if (!have_gdb())
 		SKIP(return, "gdb is not installed");
 	ASSERT_NE(NULL, helper_path());
-	setenv("AFORK_BACKEND", variant->backend, 1);
-	if (afork_backend() < 0)
-		SKIP(return, "backend %s not available here", variant->backend);
-	run_gdb(variant->backend, "posix_spawn", &control);
+	if (afork_backend_select(variant->env) < 0)
+		SKIP(return, "backend %s not available here", variant->env);
+	run_gdb(variant->env, "posix_spawn", &control);
 	if (control.hits != 4 || !control.done)
 		SKIP(return, "gdb cannot trace here (posix_spawn control: %d of 4 hits): %.200s",
 		     control.hits, control.out);
@@ -396,19 +386,19 @@ static void expect_debuggable(struct __test_metadata *_metadata,
 /* Breakpoints in the parent keep firing across afork(), and it finishes. */
 TEST_F_TIMEOUT(gdb, afork, 180)
 {
-	expect_debuggable(_metadata, variant->backend, "afork");
+	expect_debuggable(_metadata, variant->env, "afork");
 }
 
 /* The same across afork_spawn(). */
 TEST_F_TIMEOUT(gdb, spawn, 180)
 {
-	expect_debuggable(_metadata, variant->backend, "spawn");
+	expect_debuggable(_metadata, variant->env, "spawn");
 }
 
 /* The same across afork_popen()/afork_pclose(). */
 TEST_F_TIMEOUT(gdb, popen, 180)
 {
-	expect_debuggable(_metadata, variant->backend, "popen");
+	expect_debuggable(_metadata, variant->env, "popen");
 }
 
 /* A debugger that attaches after the first child is seen too. */
@@ -416,7 +406,7 @@ TEST_F_TIMEOUT(gdb, attach_later, 180)
 {
 	static struct gdb_run r;
 
-	run_gdb_attach(variant->backend, "afork", &r);
+	run_gdb_attach(variant->env, "afork", &r);
 	EXPECT_EQ(0, r.timed_out);
 	EXPECT_EQ(4, r.hits);
 	EXPECT_EQ(1, r.done);

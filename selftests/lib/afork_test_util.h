@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Helpers shared by the libafork tests: resource counting, the helper
- * program (this binary re-exec'd with --helper), a temporary directory.
+ * Helpers shared by the libafork tests: mappings, the helper program
+ * (this binary re-exec'd with --helper), a temporary directory; fds,
+ * children and SIGCHLD in ../common/proc_util.h.
  * None of these may be called in an afork child.
  */
 #ifndef AFORK_TEST_UTIL_H
@@ -21,21 +22,7 @@
 
 #include <afork.h>
 
-/* Open file descriptors of this process. */
-static inline int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;	/* the directory's own fd */
-}
+#include "../common/proc_util.h"
 
 /* Lines of /proc/self/maps, and anonymous rw mappings of exactly @size. */
 static inline int count_maps(size_t size, int *sized)
@@ -70,37 +57,6 @@ static inline size_t pool_rw_size(size_t stack)
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 
 	return stack + page;	/* the stack and the record's page */
-}
-
-/* Children of this process left unreaped (zombies or running). */
-static inline int any_child_left(void)
-{
-	siginfo_t si;
-
-	memset(&si, 0, sizeof(si));
-	if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0)
-		return errno == ECHILD ? 0 : -1;
-	return 1;
-}
-
-/* Drop any pending SIGCHLD (it must be blocked). */
-static inline void drain_sigchld(void)
-{
-	struct timespec zero = { 0, 0 };
-	sigset_t s;
-
-	sigemptyset(&s);
-	sigaddset(&s, SIGCHLD);
-	while (sigtimedwait(&s, NULL, &zero) == SIGCHLD)
-		;
-}
-
-static inline int sigchld_pending(void)
-{
-	sigset_t p;
-
-	sigpending(&p);
-	return sigismember(&p, SIGCHLD);
 }
 
 /* This program's path, for exec'ing it as a helper. */

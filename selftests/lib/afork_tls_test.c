@@ -28,43 +28,13 @@
 #include "afork_test_arch.h"
 #include "afork_test_util.h"
 #include "kselftest_harness.h"
+#include "../common/backend_fixture.h"
 
-FIXTURE(backend) {
-	int id;
-};
-
-FIXTURE_VARIANT(backend) {
-	const char *env;
-	int id;
-};
-
-FIXTURE_VARIANT_ADD(backend, syscall) {
-	.env = "syscall", .id = AFORK_BACKEND_SYSCALL,
-};
-
-FIXTURE_VARIANT_ADD(backend, clone3) {
-	.env = "clone3", .id = AFORK_BACKEND_CLONE3,
-};
-
-FIXTURE_VARIANT_ADD(backend, clone_legacy) {
-	.env = "clone-legacy", .id = AFORK_BACKEND_CLONE,
-};
-
-FIXTURE_VARIANT_ADD(backend, vfork) {
-	.env = "vfork", .id = AFORK_BACKEND_VFORK,
-};
+AFORK_BACKEND_FIXTURE(backend, );
 
 FIXTURE_SETUP(backend)
 {
-	struct rlimit nocore = { 0, 0 };
-
-	setrlimit(RLIMIT_CORE, &nocore);
-	setenv("AFORK_BACKEND", variant->env, 1);
-	self->id = afork_backend();
-	if (self->id < 0)
-		SKIP(return, "backend %s not available here: %s",
-		     variant->env, strerror(errno));
-	ASSERT_EQ(variant->id, self->id);
+	AFORK_BACKEND_SETUP();
 	if (afork_tls_private() != 1)
 		SKIP(return, "children share the caller's TLS here (%s)",
 		     self->id == AFORK_BACKEND_SYSCALL ?

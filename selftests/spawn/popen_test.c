@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 
 #include "spawn_test_util.h"
+#include "../common/sigchld_reaper.h"
 #include "../lib/afork_test_arch.h"
 #include "../../lib/src/spawn_api.h"
 #include "kselftest_harness.h"
@@ -196,25 +197,6 @@ TEST_F(popen, earlier_streams_closed)
 	EXPECT_EQ(0, afork_pclose(a));
 }
 
-/* Until the child exits, wait for it without reaping it. */
-/* The command has exited, and so has the shield if there is one. */
-static void wait_exited(struct __test_metadata *_metadata, FILE *f)
-{
-	struct afork_child *c = afork_popen_child(f);
-	struct pollfd pfd;
-
-	ASSERT_NE(NULL, c);
-	pfd.fd = (int)syscall(SYS_pidfd_open, afork_pid(c), 0);
-	if (pfd.fd >= 0) {
-		pfd.events = POLLIN;
-		ASSERT_EQ(1, poll(&pfd, 1, 30000));
-		close(pfd.fd);
-	} else {
-		ASSERT_EQ(ESRCH, errno);	/* the shield reaped it already */
-	}
-	ASSERT_EQ(0, afork_wait_release(c, 30000));
-}
-
 /* SIGCHLD ignored: the kernel must not reap the child; pclose gets 7. */
 TEST_F(popen, sigchld_ignored)
 {
@@ -225,60 +207,30 @@ TEST_F(popen, sigchld_ignored)
 	signal(SIGCHLD, SIG_IGN);
 	f = afork_popen("exit 7", "r");
 	ASSERT_NE(NULL, f);
-	wait_exited(_metadata, f);
+	popen_wait_exited(_metadata, f);
 	EXPECT_EQ(7 << 8, afork_pclose(f));
 	EXPECT_EQ(5 << 8, afork_system("exit 5"));
-}
-
-static volatile sig_atomic_t reaped, handled;
-
-static void reap_all(int sig)
-{
-	int st, saved = errno;
-
-	(void)sig;
-	handled++;
-	while (waitpid(-1, &st, WNOHANG) > 0)
-		reaped++;
-	errno = saved;
 }
 
 /* A SIGCHLD handler reaping everything with waitpid(-1) in a loop. */
 TEST_F(popen, sigchld_handler_waitpid_any)
 {
-	struct sigaction sa;
-	sigset_t chld, old;
-	pid_t other;
 	FILE *f;
 
 	if (self->id == AFORK_BACKEND_VFORK)
 		SKIP(return, "the vfork backend cannot protect its children (afork(3))");
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = reap_all;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	ASSERT_EQ(0, sigaction(SIGCHLD, &sa, NULL));
-	reaped = handled = 0;
+	ASSERT_EQ(0, reaper_install());
 
 	f = afork_popen("exit 9", "r");
 	ASSERT_NE(NULL, f);
-	wait_exited(_metadata, f);
+	popen_wait_exited(_metadata, f);
 	/* Our child is a zombie now; another child makes the handler run. */
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &chld, &old);
-	other = fork();
-	if (other == 0)
-		_exit(0);
-	ASSERT_GT(other, 0);
-	while (!reaped)
-		sigsuspend(&old);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	EXPECT_EQ(1, reaped);
+	ASSERT_EQ(0, reaper_run());
+	EXPECT_EQ(1, reaper_reaped);
 	EXPECT_EQ(9 << 8, afork_pclose(f));
 	/* And system() under the same handler. */
 	EXPECT_EQ(6 << 8, afork_system("exit 6"));
-	EXPECT_EQ(1, reaped);
+	EXPECT_EQ(1, reaper_reaped);
 }
 
 /* system(): statuses, NULL, a signal death, a missing command. */

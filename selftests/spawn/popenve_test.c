@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 
 #include "spawn_test_util.h"
+#include "../common/sigchld_reaper.h"
 #include "kselftest_harness.h"
 
 #undef TEST_TIMEOUT_DEFAULT
@@ -389,75 +390,29 @@ TEST_F(popenve, two_way_low_fds)
 	EXPECT_EQ(0, afork_pclose(from));
 }
 
-/* Until the child exits, without reaping it. */
-static void wait_exited(struct __test_metadata *_metadata, FILE *f)
-{
-	struct afork_child *c = afork_popen_child(f);
-	struct pollfd pfd;
-
-	ASSERT_NE(NULL, c);
-	pfd.fd = (int)syscall(SYS_pidfd_open, afork_pid(c), 0);
-	if (pfd.fd >= 0) {
-		pfd.events = POLLIN;
-		ASSERT_EQ(1, poll(&pfd, 1, 30000));
-		close(pfd.fd);
-	} else {
-		ASSERT_EQ(ESRCH, errno);	/* the shield reaped it already */
-	}
-}
-
-static volatile sig_atomic_t reaped;
-
-static void reap_all(int sig)
-{
-	int st, saved = errno;
-
-	(void)sig;
-	while (waitpid(-1, &st, WNOHANG) > 0)
-		reaped++;
-	errno = saved;
-}
-
 /* Neither SIGCHLD ignored nor a waitpid(-1) handler takes the child. */
 TEST_F(popenve, not_stolen)
 {
 	char *argv[] = { "pv", "--pv", "exit", "9", NULL };
-	struct sigaction sa;
-	sigset_t chld, old;
 	FILE *to, *from, *f;
-	pid_t other;
 
 	if (self->id == AFORK_BACKEND_VFORK)
 		SKIP(return, "the vfork backend cannot protect its children (afork(3))");
 	signal(SIGCHLD, SIG_IGN);
 	f = afork_popenve(helper_path(), argv, NULL, "r");
 	ASSERT_NE(NULL, f);
-	wait_exited(_metadata, f);
+	popen_wait_exited(_metadata, f);
 	EXPECT_EQ(9 << 8, afork_pclose(f));
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = reap_all;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	ASSERT_EQ(0, sigaction(SIGCHLD, &sa, NULL));
-	reaped = 0;
+	ASSERT_EQ(0, reaper_install());
 	ASSERT_EQ(0, afork_popen2ve(helper_path(), argv, NULL, 0, &to, &from));
-	wait_exited(_metadata, from);
+	popen_wait_exited(_metadata, from);
 	/* Another child makes the handler run; it must not get ours. */
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &chld, &old);
-	other = fork();
-	if (other == 0)
-		_exit(0);
-	ASSERT_GT(other, 0);
-	while (!reaped)
-		sigsuspend(&old);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	EXPECT_EQ(1, reaped);
+	ASSERT_EQ(0, reaper_run());
+	EXPECT_EQ(1, reaper_reaped);
 	EXPECT_EQ(0, afork_pclose(to));
 	EXPECT_EQ(9 << 8, afork_pclose(from));
-	EXPECT_EQ(1, reaped);
+	EXPECT_EQ(1, reaper_reaped);
 }
 
 /* The same pointer for both streams: EINVAL, nothing made. */
@@ -509,14 +464,14 @@ TEST_F(popenve, pclose_reports_flush_error)
 	signal(SIGPIPE, SIG_IGN);
 	f = afork_popenve(helper_path(), argv, NULL, "w");
 	ASSERT_NE(NULL, f);
-	wait_exited(_metadata, f);
+	popen_wait_exited(_metadata, f);
 	fputs("to nobody", f);		/* buffered: written by the pclose */
 	errno = 0;
 	EXPECT_EQ(-1, afork_pclose(f));
 	EXPECT_EQ(EPIPE, errno);
 
 	ASSERT_EQ(0, afork_popen2ve(helper_path(), argv, NULL, 0, &to, &from));
-	wait_exited(_metadata, from);
+	popen_wait_exited(_metadata, from);
 	fputs("to nobody", to);
 	errno = 0;
 	EXPECT_EQ(-1, afork_pclose(to));

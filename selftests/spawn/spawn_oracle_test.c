@@ -172,37 +172,203 @@ static int mkdirs(char *path, size_t from)
 	return 0;
 }
 
+/* @s's file actions for glibc's posix_spawn. */
+static void glibc_actions(struct __test_metadata *_metadata, const struct scenario *s,
+			  posix_spawn_file_actions_t *fa)
+{
+	int i, r;
+
+	for (i = 0; i < s->nops; i++) {
+		const struct op *op = &s->ops[i];
+
+		switch (op->kind) {
+		case OP_OPEN:
+			r = posix_spawn_file_actions_addopen(fa, op->fd, op->path, op->oflag, op->mode);
+			break;
+		case OP_CLOSE:
+			r = posix_spawn_file_actions_addclose(fa, op->fd);
+			break;
+		case OP_DUP2:
+			r = posix_spawn_file_actions_adddup2(fa, op->fd, op->newfd);
+			break;
+		case OP_CHDIR:
+			r = posix_spawn_file_actions_addchdir_np(fa, op->path);
+			break;
+		case OP_FCHDIR:
+			r = posix_spawn_file_actions_addfchdir_np(fa, op->fd);
+			break;
+		case OP_CLOSEFROM:
+			r = posix_spawn_file_actions_addclosefrom_np(fa, op->fd);
+			break;
+		default:
+			r = posix_spawn_file_actions_addtcsetpgrp_np(fa, op->fd);
+			break;
+		}
+		ASSERT_EQ(0, r);
+	}
+}
+
+/* @s's attributes for glibc's posix_spawn. */
+static void glibc_attrs(struct __test_metadata *_metadata, const struct scenario *s,
+			posix_spawnattr_t *at)
+{
+	ASSERT_EQ(0, posix_spawnattr_setflags(at, (short)s->flags));
+	ASSERT_EQ(0, posix_spawnattr_setpgroup(at, s->pgroup));
+	if (s->set_mask)
+		ASSERT_EQ(0, posix_spawnattr_setsigmask(at, &s->mask));
+	if (s->set_def)
+		ASSERT_EQ(0, posix_spawnattr_setsigdefault(at, &s->def));
+	if (s->flags & POSIX_SPAWN_SETSCHEDULER)
+		ASSERT_EQ(0, posix_spawnattr_setschedpolicy(at, s->policy));
+	if (s->flags & (POSIX_SPAWN_SETSCHEDPARAM | POSIX_SPAWN_SETSCHEDULER)) {
+		struct sched_param sp = { .sched_priority = s->prio };
+
+		ASSERT_EQ(0, posix_spawnattr_setschedparam(at, &sp));
+	}
+}
+
+/* Spawn @s with glibc's posix_spawn and reap the child. */
+static void spawn_glibc(struct __test_metadata *_metadata, const struct scenario *s,
+			const char *path, char **argv, struct outcome *o)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	pid_t pid = -1;
+
+	ASSERT_EQ(0, posix_spawn_file_actions_init(&fa));
+	ASSERT_EQ(0, posix_spawnattr_init(&at));
+	glibc_actions(_metadata, s, &fa);
+	glibc_attrs(_metadata, s, &at);
+	if (s->use_path)
+		o->err = posix_spawnp(&pid, path, &fa, &at, argv, envp_for_child);
+	else
+		o->err = posix_spawn(&pid, path, &fa, &at, argv, envp_for_child);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	if (!o->err)
+		ASSERT_EQ(pid, waitpid(pid, &o->status, 0));
+}
+
+/* @s's file actions for afork_spawn. */
+static void afork_actions(struct __test_metadata *_metadata, const struct scenario *s,
+			  afork_spawn_file_actions_t *fa)
+{
+	int i, r;
+
+	for (i = 0; i < s->nops; i++) {
+		const struct op *op = &s->ops[i];
+
+		switch (op->kind) {
+		case OP_OPEN:
+			r = afork_spawn_file_actions_addopen(fa, op->fd, op->path, op->oflag, op->mode);
+			break;
+		case OP_CLOSE:
+			r = afork_spawn_file_actions_addclose(fa, op->fd);
+			break;
+		case OP_DUP2:
+			r = afork_spawn_file_actions_adddup2(fa, op->fd, op->newfd);
+			break;
+		case OP_CHDIR:
+			r = afork_spawn_file_actions_addchdir(fa, op->path);
+			break;
+		case OP_FCHDIR:
+			r = afork_spawn_file_actions_addfchdir(fa, op->fd);
+			break;
+		case OP_CLOSEFROM:
+			r = afork_spawn_file_actions_addclosefrom(fa, op->fd);
+			break;
+		default:
+			r = afork_spawn_file_actions_addtcsetpgrp(fa, op->fd);
+			break;
+		}
+		ASSERT_EQ(0, r);
+	}
+}
+
+/* @s's attributes for afork_spawn, with a pidfd and a release fd. */
+static void afork_attrs(struct __test_metadata *_metadata, const struct scenario *s,
+			afork_spawnattr_t *at)
+{
+	struct sched_param sp = { .sched_priority = s->prio };
+
+	ASSERT_EQ(0, afork_spawnattr_setflags(at, s->flags & ~POSIX_SPAWN_USEVFORK));
+	ASSERT_EQ(0, afork_spawnattr_setpgroup(at, s->pgroup));
+	if (s->set_mask)
+		ASSERT_EQ(0, afork_spawnattr_setsigmask(at, &s->mask));
+	if (s->set_def)
+		ASSERT_EQ(0, afork_spawnattr_setsigdefault(at, &s->def));
+	ASSERT_EQ(0, afork_spawnattr_setschedpolicy(at, s->policy));
+	ASSERT_EQ(0, afork_spawnattr_setschedparam(at, &sp));
+	ASSERT_EQ(0, afork_spawnattr_setafork(at, 0,
+			AFORK_OPT_PIDFD | AFORK_OPT_RELEASE_FD));
+}
+
+/* Spawn @s with afork_spawn and reap the child. */
+static void spawn_afork(struct __test_metadata *_metadata, const struct scenario *s,
+			const char *path, char **argv, struct outcome *o)
+{
+	afork_spawn_file_actions_t fa;
+	afork_spawnattr_t at;
+	struct afork_child *c = NULL;
+	pid_t pid = -1;
+	int r;
+
+	ASSERT_EQ(0, afork_spawn_file_actions_init(&fa));
+	ASSERT_EQ(0, afork_spawnattr_init(&at));
+	afork_actions(_metadata, s, &fa);
+	afork_attrs(_metadata, s, &at);
+	if (s->use_path)
+		r = afork_spawnp(&c, &pid, path, &fa, &at, argv, envp_for_child);
+	else
+		r = afork_spawn(&c, &pid, path, &fa, &at, argv, envp_for_child);
+	afork_spawn_file_actions_destroy(&fa);
+	afork_spawnattr_destroy(&at);
+	ASSERT_EQ(0, r);
+	ASSERT_EQ(pid, afork_pid(c));
+	o->status = afork_finish(c, &o->err, &o->step);
+	ASSERT_NE(-2, o->status);
+}
+
+/*
+ * Make @base and its fresh tree, and go to its run directory; *cwdfd:
+ * where to come back to.  Back by descriptor, not by name: RESETIDS runs
+ * with euid 65534, which may not search the path to it (a checkout under
+ * /root, as in the clean room).  Far above the fds the runs compare.
+ */
+static void enter_run(struct __test_metadata *_metadata, const char *base,
+		      int *cwdfd)
+{
+	char run[PATH_MAX + 128];
+	int fd;
+
+	/* Deep enough that no sequence of chdir("..") leaves base. */
+	snprintf(run, sizeof(run), "%s/u/u/u/u/u/u/u/u/run", base);
+	ASSERT_EQ(0, mkdir(base, 0777));
+	ASSERT_EQ(0, mkdirs(run, strlen(base)));
+	make_tree(_metadata, run);
+	fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_GE(fd, 0);
+	*cwdfd = fcntl(fd, F_DUPFD_CLOEXEC, 300);
+	close(fd);
+	ASSERT_GE(*cwdfd, 300);
+	ASSERT_EQ(0, chdir(run));
+}
+
 static void run_one(struct __test_metadata *_metadata, const char *tmp,
 		    const char *tag, const struct scenario *s, int use_afork,
 		    struct outcome *o)
 {
-	char base[PATH_MAX + 64], run[PATH_MAX + 128], out[PATH_MAX + 128];
+	char base[PATH_MAX + 64], out[PATH_MAX + 128];
 	char *argv[16];
 	const char *path;
-	int pipefd[2], i, r, cwdfd, fd;
-	pid_t pid = -1;
+	int pipefd[2], cwdfd;
 	char *old_path = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
 
 	memset(o, 0, sizeof(*o));
 	o->status = -1;
 	snprintf(base, sizeof(base), "%s/%s", tmp, tag);
-	/* Deep enough that no sequence of chdir("..") leaves base. */
-	snprintf(run, sizeof(run), "%s/u/u/u/u/u/u/u/u/run", base);
 	snprintf(out, sizeof(out), "%s/dump.out", base);
-	ASSERT_EQ(0, mkdir(base, 0777));
-	ASSERT_EQ(0, mkdirs(run, strlen(base)));
-	make_tree(_metadata, run);
-	/*
-	 * Back to here by descriptor, not by name: RESETIDS runs with euid
-	 * 65534, which may not search the path to it (a checkout under
-	 * /root, as in the clean room).  Far above the fds the runs compare.
-	 */
-	fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	ASSERT_GE(fd, 0);
-	cwdfd = fcntl(fd, F_DUPFD_CLOEXEC, 300);
-	close(fd);
-	ASSERT_GE(cwdfd, 300);
-	ASSERT_EQ(0, chdir(run));
+	enter_run(_metadata, base, &cwdfd);
 	open_parent_fds(_metadata, pipefd);
 	make_argv(s, out, base, argv);
 	path = s->prog ? s->prog : s->helper ? s->helper : helper_path();
@@ -211,118 +377,10 @@ static void run_one(struct __test_metadata *_metadata, const char *tmp,
 	if (s->path_env)
 		setenv("PATH", s->path_env, 1);
 
-	if (!use_afork) {
-		posix_spawn_file_actions_t fa;
-		posix_spawnattr_t at;
-
-		ASSERT_EQ(0, posix_spawn_file_actions_init(&fa));
-		ASSERT_EQ(0, posix_spawnattr_init(&at));
-		for (i = 0; i < s->nops; i++) {
-			const struct op *op = &s->ops[i];
-
-			switch (op->kind) {
-			case OP_OPEN:
-				r = posix_spawn_file_actions_addopen(&fa, op->fd, op->path, op->oflag, op->mode);
-				break;
-			case OP_CLOSE:
-				r = posix_spawn_file_actions_addclose(&fa, op->fd);
-				break;
-			case OP_DUP2:
-				r = posix_spawn_file_actions_adddup2(&fa, op->fd, op->newfd);
-				break;
-			case OP_CHDIR:
-				r = posix_spawn_file_actions_addchdir_np(&fa, op->path);
-				break;
-			case OP_FCHDIR:
-				r = posix_spawn_file_actions_addfchdir_np(&fa, op->fd);
-				break;
-			case OP_CLOSEFROM:
-				r = posix_spawn_file_actions_addclosefrom_np(&fa, op->fd);
-				break;
-			default:
-				r = posix_spawn_file_actions_addtcsetpgrp_np(&fa, op->fd);
-				break;
-			}
-			ASSERT_EQ(0, r);
-		}
-		ASSERT_EQ(0, posix_spawnattr_setflags(&at, (short)s->flags));
-		ASSERT_EQ(0, posix_spawnattr_setpgroup(&at, s->pgroup));
-		if (s->set_mask)
-			ASSERT_EQ(0, posix_spawnattr_setsigmask(&at, &s->mask));
-		if (s->set_def)
-			ASSERT_EQ(0, posix_spawnattr_setsigdefault(&at, &s->def));
-		if (s->flags & POSIX_SPAWN_SETSCHEDULER)
-			ASSERT_EQ(0, posix_spawnattr_setschedpolicy(&at, s->policy));
-		if (s->flags & (POSIX_SPAWN_SETSCHEDPARAM | POSIX_SPAWN_SETSCHEDULER)) {
-			struct sched_param sp = { .sched_priority = s->prio };
-
-			ASSERT_EQ(0, posix_spawnattr_setschedparam(&at, &sp));
-		}
-		if (s->use_path)
-			o->err = posix_spawnp(&pid, path, &fa, &at, argv, envp_for_child);
-		else
-			o->err = posix_spawn(&pid, path, &fa, &at, argv, envp_for_child);
-		posix_spawn_file_actions_destroy(&fa);
-		posix_spawnattr_destroy(&at);
-		if (!o->err)
-			ASSERT_EQ(pid, waitpid(pid, &o->status, 0));
-	} else {
-		afork_spawn_file_actions_t fa;
-		afork_spawnattr_t at;
-		struct afork_child *c = NULL;
-		struct sched_param sp = { .sched_priority = s->prio };
-
-		ASSERT_EQ(0, afork_spawn_file_actions_init(&fa));
-		ASSERT_EQ(0, afork_spawnattr_init(&at));
-		for (i = 0; i < s->nops; i++) {
-			const struct op *op = &s->ops[i];
-
-			switch (op->kind) {
-			case OP_OPEN:
-				r = afork_spawn_file_actions_addopen(&fa, op->fd, op->path, op->oflag, op->mode);
-				break;
-			case OP_CLOSE:
-				r = afork_spawn_file_actions_addclose(&fa, op->fd);
-				break;
-			case OP_DUP2:
-				r = afork_spawn_file_actions_adddup2(&fa, op->fd, op->newfd);
-				break;
-			case OP_CHDIR:
-				r = afork_spawn_file_actions_addchdir(&fa, op->path);
-				break;
-			case OP_FCHDIR:
-				r = afork_spawn_file_actions_addfchdir(&fa, op->fd);
-				break;
-			case OP_CLOSEFROM:
-				r = afork_spawn_file_actions_addclosefrom(&fa, op->fd);
-				break;
-			default:
-				r = afork_spawn_file_actions_addtcsetpgrp(&fa, op->fd);
-				break;
-			}
-			ASSERT_EQ(0, r);
-		}
-		ASSERT_EQ(0, afork_spawnattr_setflags(&at, s->flags & ~POSIX_SPAWN_USEVFORK));
-		ASSERT_EQ(0, afork_spawnattr_setpgroup(&at, s->pgroup));
-		if (s->set_mask)
-			ASSERT_EQ(0, afork_spawnattr_setsigmask(&at, &s->mask));
-		if (s->set_def)
-			ASSERT_EQ(0, afork_spawnattr_setsigdefault(&at, &s->def));
-		ASSERT_EQ(0, afork_spawnattr_setschedpolicy(&at, s->policy));
-		ASSERT_EQ(0, afork_spawnattr_setschedparam(&at, &sp));
-		ASSERT_EQ(0, afork_spawnattr_setafork(&at, 0,
-				AFORK_OPT_PIDFD | AFORK_OPT_RELEASE_FD));
-		if (s->use_path)
-			r = afork_spawnp(&c, &pid, path, &fa, &at, argv, envp_for_child);
-		else
-			r = afork_spawn(&c, &pid, path, &fa, &at, argv, envp_for_child);
-		afork_spawn_file_actions_destroy(&fa);
-		afork_spawnattr_destroy(&at);
-		ASSERT_EQ(0, r);
-		ASSERT_EQ(pid, afork_pid(c));
-		o->status = afork_finish(c, &o->err, &o->step);
-		ASSERT_NE(-2, o->status);
-	}
+	if (use_afork)
+		spawn_afork(_metadata, s, path, argv, o);
+	else
+		spawn_glibc(_metadata, s, path, argv, o);
 	if (old_path)
 		setenv("PATH", old_path, 1);
 	free(old_path);

@@ -31,11 +31,6 @@ FIXTURE_TEARDOWN(spawn)
 	SPAWN_BACKEND_TEARDOWN();
 }
 
-static int is_clone(int id)
-{
-	return id == AFORK_BACKEND_CLONE3 || id == AFORK_BACKEND_CLONE;
-}
-
 static int poll_ready(struct pollfd *pfd, int ms)
 {
 	pfd->revents = 0;
@@ -289,7 +284,7 @@ TEST_F(spawn, waitpid_nosigchld)
 
 	if (self->id == AFORK_BACKEND_VFORK)
 		SKIP(return, "the vfork backend cannot honour these flags (afork(3))");
-	if (is_clone(self->id))
+	if (afork_backend_is_clone(self->id))
 		SKIP(return, "clone backends hide a child by exit_signal 0, which "
 		     "execve() resets to SIGCHLD (fs/exec.c): not past the exec");
 	sigemptyset(&chld);
@@ -430,7 +425,7 @@ TEST_F(spawn, release_fd_survives_dup2)
 	struct pollfd pfd;
 	int fd, err, st;
 
-	if (!is_clone(self->id))
+	if (!afork_backend_is_clone(self->id))
 		SKIP(return, "only the clone backends give the child a release pipe");
 	snprintf(fifo, sizeof(fifo), "%s/fifo", self->tmp);
 	ASSERT_EQ(0, mkfifo(fifo, 0600));

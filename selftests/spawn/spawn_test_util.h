@@ -22,6 +22,8 @@
 
 #include "../lib/afork_test_util.h"
 #include <afork_spawn.h>
+#include "kselftest_harness.h"
+#include "../common/backend_fixture.h"
 
 extern char **environ;
 
@@ -86,25 +88,16 @@ static inline void status_field(const char *name, char *out, size_t len)
 	fclose(f);
 }
 
-static inline int dump_state(int argc, char **argv)
+/* This process's open fds, sorted, into @fds (at most @max): how many. */
+static inline int open_fds(int *fds, int max)
 {
-	static struct strbuf b;
-	const char *out = argv[2], *base = argv[3];
-	int fds[1024], nfd = 0, i, fd;
-	char path[PATH_MAX], tgt[PATH_MAX], field[128];
-	uid_t r, e, s;
-	gid_t gr, ge, gs;
-	struct sched_param sp;
-	DIR *d;
 	struct dirent *de;
-	pid_t pid = getpid(), sid = getsid(0), pgid = getpgrp();
-	ssize_t n;
+	DIR *d = opendir("/proc/self/fd");
+	int nfd = 0, fd;
 
-	/* Open fds first, before this program opens anything else. */
-	d = opendir("/proc/self/fd");
 	if (!d)
-		return 90;
-	while ((de = readdir(d)) && nfd < 1024) {
+		return -1;
+	while ((de = readdir(d)) && nfd < max) {
 		if (de->d_name[0] == '.')
 			continue;
 		fd = atoi(de->d_name);
@@ -113,9 +106,22 @@ static inline int dump_state(int argc, char **argv)
 	}
 	closedir(d);
 	qsort(fds, (size_t)nfd, sizeof(int), fd_cmp);
+	return nfd;
+}
+
+/* One line per open fd: its target, its flags (and offset under @base). */
+static inline int dump_fds(struct strbuf *b, const char *base)
+{
+	char path[PATH_MAX], tgt[PATH_MAX], line[256];
+	int fds[1024], nfd, i;
+	ssize_t n;
+
+	/* Open fds first, before this program opens anything else. */
+	nfd = open_fds(fds, 1024);
+	if (nfd < 0)
+		return -1;
 	for (i = 0; i < nfd; i++) {
 		FILE *f;
-		char line[256];
 		long pos = -1;
 		unsigned long flags = 0;
 
@@ -132,41 +138,64 @@ static inline int dump_state(int argc, char **argv)
 		}
 		if (f)
 			fclose(f);
-		sb_printf(&b, "fd %d ", fds[i]);
-		sb_path(&b, tgt, base);
+		sb_printf(b, "fd %d ", fds[i]);
+		sb_path(b, tgt, base);
 		/* Offsets of the test's own output files move as it logs. */
 		if (!strncmp(tgt, base, strlen(base)))
-			sb_printf(&b, " flags=%lo pos=%ld\n", flags, pos);
+			sb_printf(b, " flags=%lo pos=%ld\n", flags, pos);
 		else
-			sb_printf(&b, " flags=%lo\n", flags);
+			sb_printf(b, " flags=%lo\n", flags);
 	}
+	return 0;
+}
+
+/* cwd, session, process group, signals, scheduler and ids. */
+static inline void dump_process(struct strbuf *b, const char *base)
+{
+	pid_t pid = getpid(), sid = getsid(0), pgid = getpgrp();
+	char tgt[PATH_MAX], field[128];
+	struct sched_param sp;
+	uid_t r, e, s;
+	gid_t gr, ge, gs;
+
 	if (getcwd(tgt, sizeof(tgt))) {
-		sb_printf(&b, "cwd ");
-		sb_path(&b, tgt, base);
-		sb_printf(&b, "\n");
+		sb_printf(b, "cwd ");
+		sb_path(b, tgt, base);
+		sb_printf(b, "\n");
 	}
 	if (sid == pid)
-		sb_printf(&b, "sid PID\n");
+		sb_printf(b, "sid PID\n");
 	else
-		sb_printf(&b, "sid %d\n", (int)sid);
+		sb_printf(b, "sid %d\n", (int)sid);
 	if (pgid == pid)
-		sb_printf(&b, "pgid PID\n");
+		sb_printf(b, "pgid PID\n");
 	else
-		sb_printf(&b, "pgid %d\n", (int)pgid);
+		sb_printf(b, "pgid %d\n", (int)pgid);
 	status_field("SigBlk", field, sizeof(field));
-	sb_printf(&b, "sigblk %s\n", field);
+	sb_printf(b, "sigblk %s\n", field);
 	status_field("SigIgn", field, sizeof(field));
-	sb_printf(&b, "sigign %s\n", field);
+	sb_printf(b, "sigign %s\n", field);
 	status_field("SigCgt", field, sizeof(field));
-	sb_printf(&b, "sigcgt %s\n", field);
+	sb_printf(b, "sigcgt %s\n", field);
 	memset(&sp, 0, sizeof(sp));
 	sched_getparam(0, &sp);
-	sb_printf(&b, "sched %d prio %d\n", sched_getscheduler(0),
+	sb_printf(b, "sched %d prio %d\n", sched_getscheduler(0),
 		  sp.sched_priority);
 	getresuid(&r, &e, &s);
 	getresgid(&gr, &ge, &gs);
-	sb_printf(&b, "uid %d %d %d gid %d %d %d\n", (int)r, (int)e, (int)s,
+	sb_printf(b, "uid %d %d %d gid %d %d %d\n", (int)r, (int)e, (int)s,
 		  (int)gr, (int)ge, (int)gs);
+}
+
+static inline int dump_state(int argc, char **argv)
+{
+	static struct strbuf b;
+	const char *out = argv[2], *base = argv[3];
+	int i, fd;
+
+	if (dump_fds(&b, base))
+		return 90;
+	dump_process(&b, base);
 	for (i = 4; i < argc; i++)
 		sb_printf(&b, "arg %s\n", argv[i]);
 	for (i = 0; environ[i]; i++)
@@ -220,29 +249,9 @@ int main(int argc, char **argv)						\
 	return test_harness_run(argc, argv);				\
 }
 
-/* The per-backend fixture, as in selftests/lib. */
+/* The per-backend fixture (../common/backend_fixture.h), with a tmpdir. */
 #define SPAWN_BACKEND_FIXTURE(name, extra)				\
-FIXTURE(name) {								\
-	int id;								\
-	char tmp[PATH_MAX];						\
-	extra								\
-};									\
-FIXTURE_VARIANT(name) {							\
-	const char *env;						\
-	int id;								\
-};									\
-FIXTURE_VARIANT_ADD(name, syscall) {					\
-	.env = "syscall", .id = AFORK_BACKEND_SYSCALL,			\
-};									\
-FIXTURE_VARIANT_ADD(name, clone3) {					\
-	.env = "clone3", .id = AFORK_BACKEND_CLONE3,			\
-};									\
-FIXTURE_VARIANT_ADD(name, clone_legacy) {				\
-	.env = "clone-legacy", .id = AFORK_BACKEND_CLONE,		\
-};									\
-FIXTURE_VARIANT_ADD(name, vfork) {					\
-	.env = "vfork", .id = AFORK_BACKEND_VFORK,			\
-}
+	AFORK_BACKEND_FIXTURE(name, char tmp[PATH_MAX]; extra)
 
 /*
  * A temporary directory, on tmpfs when there is one: the oracle tests make
@@ -264,16 +273,8 @@ static inline int spawn_tmpdir(char *buf, size_t len)
 /* Setup: force the variant's backend (skip if absent), make a tmpdir. */
 #define SPAWN_BACKEND_SETUP()						\
 do {									\
-	struct rlimit nocore = { 0, 0 };				\
-									\
 	self->tmp[0] = 0;						\
-	setrlimit(RLIMIT_CORE, &nocore);				\
-	setenv("AFORK_BACKEND", variant->env, 1);			\
-	self->id = afork_backend();					\
-	if (self->id < 0)						\
-		SKIP(return, "backend %s not available here: %s",	\
-		     variant->env, strerror(errno));			\
-	ASSERT_EQ(variant->id, self->id);				\
+	AFORK_BACKEND_SETUP();						\
 	ASSERT_EQ(0, spawn_tmpdir(self->tmp, sizeof(self->tmp)));	\
 	ASSERT_EQ(0, chmod(self->tmp, 0777));				\
 } while (0)
@@ -298,6 +299,20 @@ static inline int afork_finish(struct afork_child *c, int *exec_err, int *step)
 		;
 	afork_free(c);
 	return st;
+}
+
+/*
+ * Until the command of a popen stream has exited, and so has the shield
+ * if there is one, without reaping it; then its release.
+ */
+static inline void popen_wait_exited(struct __test_metadata *_metadata, FILE *f)
+{
+	struct afork_child *c = afork_popen_child(f);
+
+	ASSERT_NE(NULL, c);
+	/* pidfd_open's ESRCH: the shield reaped it already. */
+	ASSERT_EQ(0, wait_exit_unreaped(afork_pid(c), 30000));
+	ASSERT_EQ(0, afork_wait_release(c, 30000));
 }
 
 #endif /* SPAWN_TEST_UTIL_H */

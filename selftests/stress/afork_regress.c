@@ -100,20 +100,6 @@ static void *call_afork(void *p)
 	return NULL;
 }
 
-static unsigned long vm_size(void)
-{
-	FILE *f = fopen("/proc/self/status", "re");
-	unsigned long kb = 0;
-	char line[256];
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmSize: %lu kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb * 1024;
-}
-
 /* With no room for a new vfork worker, afork fails instead of blocking. */
 TEST_F(backend, no_worker_no_wait)
 {

@@ -238,7 +238,7 @@ static void finish_job(struct worker *w, struct job *j)
 			struct pollfd p;
 
 			if (afork_release_pollfd(j->c, &p) == 0 &&
-			    !(poll_one(p.fd, p.events, 0) & (p.events | POLLHUP)))
+			    !(poll_revents(p.fd, p.events, 0) & (p.events | POLLHUP)))
 				wfail(w, "release fd of %d not ready after exit", j->pid);
 		}
 		afork_free(j->c);
@@ -373,7 +373,7 @@ TEST_F_TIMEOUT(backend, storm, 600)
 {
 	struct sigaction sa;
 	static struct snapshot base;
-	unsigned long n = env_num("AFORK_STRESS_N", 25);
+	unsigned long n = env_u64("AFORK_STRESS_N", 25);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_usr1;

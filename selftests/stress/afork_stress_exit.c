@@ -114,15 +114,122 @@ static void middle(int backend, int gate_rd, int report_wr, unsigned long n)
 	_exit(0);
 }
 
+/* The children's records from @fd, up to the end marker: how many. */
+static unsigned long read_records(struct __test_metadata *_metadata, int fd,
+				  struct rec *recs, unsigned long n)
+{
+	unsigned long seen = 0;
+	struct rec rec;
+
+	for (;;) {
+		size_t got = 0;
+
+		while (got < sizeof(rec)) {
+			ssize_t r = read(fd, (char *)&rec + got, sizeof(rec) - got);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			ASSERT_GT(r, 0) TH_LOG("the middle process died early");
+			got += (size_t)r;
+		}
+		if (!rec.pid)
+			return seen;
+		ASSERT_LT(seen, n);
+		recs[seen++] = rec;
+	}
+}
+
+/*
+ * Is @st the status the record of @pid says (*want: the code recorded)?
+ * 1 if so, 0 if not, -1 if @pid is no child we know.
+ */
+static int status_as_recorded(struct rec *recs, unsigned long n, pid_t pid,
+			      int st, int *want)
+{
+	unsigned long i;
+
+	for (i = 0; i < n && recs[i].pid != pid; i++)
+		;
+	if (i == n)
+		return -1;
+	recs[i].pid = -1;
+	*want = recs[i].code;
+	if (recs[i].code == -SIGKILL)
+		return (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) || WIFEXITED(st);
+	return WIFEXITED(st) && WEXITSTATUS(st) == recs[i].code;
+}
+
+/*
+ * Nothing to reap right now: wait for the next SIGCHLD (@sfd), bounded.
+ * A stuck child, or one hidden from waitpid(-1), fails the test.
+ */
+static void await_sigchld(struct __test_metadata *_metadata, int sfd,
+			  unsigned long reaped, unsigned long total)
+{
+	struct signalfd_siginfo si;
+	int left = any_child_left();
+
+	ASSERT_NE(0, left);
+	if (poll_revents(sfd, POLLIN, STRESS_TIMEOUT_MS) <= 0) {
+		/* Stuck, or hidden from waitpid(-1): say which. */
+		TH_LOG("%lu of %lu reaped; waitid(__WALL) sees %d",
+		       reaped, total, left);
+		ASSERT_TRUE(0);
+	}
+	while (read(sfd, &si, sizeof(si)) == sizeof(si))
+		;
+}
+
+/*
+ * Reap the middle process and every child with a plain waitpid(-1, &st,
+ * 0): no flag may hide a child now.  How many ended otherwise than
+ * recorded.
+ */
+static unsigned long reap_everyone(struct __test_metadata *_metadata, int sfd,
+				   pid_t mid, struct rec *recs, unsigned long n)
+{
+	unsigned long reaped = 0, bad = 0;
+	int st, middle_done = 0, ok, want;
+	pid_t pid;
+
+	while (reaped < n + 1) {
+		pid = waitpid(-1, &st, WNOHANG);
+		if (pid < 0 && errno == EINTR)
+			continue;
+		ASSERT_GE(pid, 0) TH_LOG("waitpid: %s with %lu of %lu reaped",
+					 strerror(errno), reaped, n + 1);
+		if (pid == 0) {
+			await_sigchld(_metadata, sfd, reaped, n + 1);
+			continue;
+		}
+		reaped++;
+		if (pid == mid) {
+			middle_done = 1;
+			EXPECT_TRUE((WIFEXITED(st) && WEXITSTATUS(st) == 0) ||
+				    (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL))
+				TH_LOG("middle process status %#x", st);
+			continue;
+		}
+		ok = status_as_recorded(recs, n, pid, st, &want);
+		if (ok < 0) {
+			TH_LOG("reaped %d, which is no child we know", pid);
+			bad++;
+		} else if (!ok && bad++ < 5) {
+			TH_LOG("child %d: status %#x, want %d", pid, st, want);
+		}
+	}
+	EXPECT_TRUE(middle_done);
+	return bad;
+}
+
 /* The parent exits with hundreds of children in flight; a subreaper reaps all. */
 TEST_F_TIMEOUT(backend, parent_exits_in_flight, 600)
 {
-	unsigned long n = env_num("AFORK_STRESS_INFLIGHT", 100), i, reaped = 0;
-	int gate[2], report[2], sfd, fds0, st, middle_done = 0;
-	struct rec *recs = calloc(n + 1, sizeof(*recs)), rec;
-	unsigned long seen = 0, bad = 0;
+	unsigned long n = env_u64("AFORK_STRESS_INFLIGHT", 100);
+	int gate[2], report[2], sfd, fds0;
+	struct rec *recs = calloc(n + 1, sizeof(*recs));
 	sigset_t chld;
-	pid_t mid, pid;
+	pid_t mid;
 
 	ASSERT_NE(NULL, recs);
 	fds0 = count_fds();
@@ -145,80 +252,12 @@ TEST_F_TIMEOUT(backend, parent_exits_in_flight, 600)
 	}
 	close(report[1]);
 	close(gate[0]);
-
-	/* The children's records, up to the end marker. */
-	for (;;) {
-		size_t got = 0;
-
-		while (got < sizeof(rec)) {
-			ssize_t r = read(report[0], (char *)&rec + got, sizeof(rec) - got);
-
-			if (r < 0 && errno == EINTR)
-				continue;
-			ASSERT_GT(r, 0) TH_LOG("the middle process died early");
-			got += (size_t)r;
-		}
-		if (!rec.pid)
-			break;
-		ASSERT_LT(seen, n);
-		recs[seen++] = rec;
-	}
-	ASSERT_EQ(n, seen);
+	ASSERT_EQ(n, read_records(_metadata, report[0], recs, n));
 	close(report[0]);
 
 	/* Open the gate: every child goes on, in its dead parent's memory. */
 	close(gate[1]);
-
-	/* Reap with a plain waitpid(-1, &st, 0): no flag may hide a child now. */
-	while (reaped < n + 1) {
-		struct signalfd_siginfo si;
-
-		pid = waitpid(-1, &st, WNOHANG);
-		if (pid < 0 && errno == EINTR)
-			continue;
-		ASSERT_GE(pid, 0) TH_LOG("waitpid: %s with %lu of %lu reaped",
-					 strerror(errno), reaped, n + 1);
-		if (pid == 0) {
-			int left = any_child_left();
-
-			ASSERT_NE(0, left);
-			if (poll_one(sfd, POLLIN, STRESS_TIMEOUT_MS) <= 0) {
-				/* Stuck, or hidden from waitpid(-1): say which. */
-				TH_LOG("%lu of %lu reaped; waitid(__WALL) sees %d",
-				       reaped, n + 1, left);
-				ASSERT_TRUE(0);
-			}
-			while (read(sfd, &si, sizeof(si)) == sizeof(si))
-				;
-			continue;
-		}
-		reaped++;
-		if (pid == mid) {
-			middle_done = 1;
-			EXPECT_TRUE((WIFEXITED(st) && WEXITSTATUS(st) == 0) ||
-				    (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL))
-				TH_LOG("middle process status %#x", st);
-			continue;
-		}
-		for (i = 0; i < n && recs[i].pid != pid; i++)
-			;
-		if (i == n) {
-			TH_LOG("reaped %d, which is no child we know", pid);
-			bad++;
-			continue;
-		}
-		if (recs[i].code == -SIGKILL ?
-		    !(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) &&
-		    !(WIFEXITED(st)) :
-		    !(WIFEXITED(st) && WEXITSTATUS(st) == recs[i].code)) {
-			if (bad++ < 5)
-				TH_LOG("child %d: status %#x, want %d", pid, st,
-				       recs[i].code);
-		}
-		recs[i].pid = -1;
-	}
-	EXPECT_TRUE(middle_done);
-	EXPECT_EQ(0ul, bad);
+	EXPECT_EQ(0ul, reap_everyone(_metadata, sfd, mid, recs, n));
 	EXPECT_EQ(0, any_child_left());
 	close(sfd);
 	free(recs);

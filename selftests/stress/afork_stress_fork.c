@@ -72,7 +72,7 @@ static void *afork_loop(void *p)
 		__atomic_add_fetch(&tick, 1, __ATOMIC_RELEASE);
 		syscall(SYS_futex, &tick, FUTEX_WAKE, 1, NULL, NULL, 0);
 		if (afork_release_pollfd(c, &pfd) == 0) {
-			r = poll_one(pfd.fd, pfd.events, STRESS_TIMEOUT_MS / 4);
+			r = poll_revents(pfd.fd, pfd.events, STRESS_TIMEOUT_MS / 4);
 			if (!(r & (pfd.events | POLLHUP))) {
 				snprintf(t->why, sizeof(t->why),
 					 "release fd of %d silent for %d ms (revents %d): "
@@ -142,7 +142,7 @@ static void *fork_loop(void *p)
 /* fork() in another thread during afork: no deadlock, no held release fd. */
 TEST_F_TIMEOUT(backend, fork_during_afork, 600)
 {
-	unsigned long n = env_num("AFORK_STRESS_N", 40) / 2, i, total = 0;
+	unsigned long n = env_u64("AFORK_STRESS_N", 40) / 2, i, total = 0;
 	struct afork_thread at[AFORKERS];
 	static struct fork_thread ft;
 	static struct snapshot base;

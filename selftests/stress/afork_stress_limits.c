@@ -286,20 +286,6 @@ static void as_lower(void)
 	setrlimit(RLIMIT_AS, &rl);
 }
 
-static unsigned long vm_size(void)
-{
-	FILE *f = fopen("/proc/self/status", "re");
-	unsigned long kb = 0;
-	char line[256];
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmSize: %lu kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb * 1024;
-}
-
 /* No memory for a stack (RLIMIT_AS): ENOMEM, nothing leaks. */
 TEST_F_TIMEOUT(backend, no_memory_for_stack, 600)
 {

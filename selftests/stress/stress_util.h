@@ -33,8 +33,10 @@
 #include <afork.h>
 #include <linux/futex.h>
 
+#include "../common/proc_util.h"
 #include "../fuzz/fuzz_rng.h"
 #include "kselftest_harness.h"
+#include "../common/backend_fixture.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -71,13 +73,6 @@ static inline int stress_flags(int flags)
 /* Parameters                                                          */
 /* ------------------------------------------------------------------ */
 
-static inline unsigned long env_num(const char *name, unsigned long dflt)
-{
-	const char *s = getenv(name);
-
-	return s && *s ? strtoul(s, NULL, 0) : dflt;
-}
-
 /* AFORK_STRESS_SEED, else from the clock; printed by each test. */
 static inline uint64_t stress_seed(void)
 {
@@ -85,7 +80,7 @@ static inline uint64_t stress_seed(void)
 	struct timespec ts;
 
 	if (!seed) {
-		seed = env_num("AFORK_STRESS_SEED", 0);
+		seed = env_u64("AFORK_STRESS_SEED", 0);
 		if (!seed) {
 			clock_gettime(CLOCK_REALTIME, &ts);
 			seed = ((uint64_t)ts.tv_sec << 20) ^ (uint64_t)ts.tv_nsec;
@@ -135,19 +130,19 @@ struct snapshot {
 	char lines[SNAP_LINES][96];	/* the "other" mappings, for a diff */
 };
 
-static inline int count_fds(void)
+/* This process's address space (VmSize), in bytes; 0 if unknown. */
+static inline unsigned long vm_size(void)
 {
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+	unsigned long kb = 0;
+	char line[256];
 
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;	/* the directory's own fd */
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmSize: %lu kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb * 1024;
 }
 
 /* Pool stack sizes the tests use (stack + the record's page, see pool.c). */
@@ -290,17 +285,6 @@ static inline int snapshot_take(struct snapshot *s)
 	return snapshot_maps(s);
 }
 
-/* Children of this process left unreaped (zombies or running): 0 if none. */
-static inline int any_child_left(void)
-{
-	siginfo_t si;
-
-	memset(&si, 0, sizeof(si));
-	if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0)
-		return errno == ECHILD ? 0 : -1;
-	return si.si_pid ? si.si_pid : 1;
-}
-
 /*
  * Trim the pool until no stack is busy.  A plain afork() child on the
  * vfork backend gives its stack back when its worker thread has seen
@@ -331,17 +315,6 @@ static inline int pool_settle(int backend, struct afork_pool_stats *ps)
 /* Bounded waits                                                       */
 /* ------------------------------------------------------------------ */
 
-static inline int poll_one(int fd, short events, int timeout_ms)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-	int r;
-
-	do {
-		r = poll(&p, 1, timeout_ms);
-	} while (r < 0 && errno == EINTR);
-	return r <= 0 ? r : p.revents;
-}
-
 /*
  * Wait at most STRESS_TIMEOUT_MS for our unreaped child @pid to exit,
  * without reaping it: 0 when it has, -1 when it is stuck (then it is
@@ -349,15 +322,10 @@ static inline int poll_one(int fd, short events, int timeout_ms)
  */
 static inline int exit_bounded(pid_t pid)
 {
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0), r = 1;
-
-	if (fd >= 0) {
-		r = poll_one(fd, POLLIN, STRESS_TIMEOUT_MS);
-		if (r == 0)
-			kill(pid, SIGKILL);
-		close(fd);
-	}
-	return r == 0 ? -1 : 0;
+	if (wait_exit_unreaped(pid, STRESS_TIMEOUT_MS) != 1)
+		return 0;
+	kill(pid, SIGKILL);
+	return -1;
 }
 
 /* Reap @pid (our child, any flag, any backend), bounded; -2 if it was stuck. */
@@ -376,42 +344,11 @@ static inline pid_t reap_bounded(pid_t pid, int *status)
 /* Fixture: one variant per backend                                    */
 /* ------------------------------------------------------------------ */
 
-FIXTURE(backend) {
-	int id;
-};
-
-FIXTURE_VARIANT(backend) {
-	const char *env;
-	int id;
-};
-
-FIXTURE_VARIANT_ADD(backend, syscall) {
-	.env = "syscall", .id = AFORK_BACKEND_SYSCALL,
-};
-
-FIXTURE_VARIANT_ADD(backend, clone3) {
-	.env = "clone3", .id = AFORK_BACKEND_CLONE3,
-};
-
-FIXTURE_VARIANT_ADD(backend, clone_legacy) {
-	.env = "clone-legacy", .id = AFORK_BACKEND_CLONE,
-};
-
-FIXTURE_VARIANT_ADD(backend, vfork) {
-	.env = "vfork", .id = AFORK_BACKEND_VFORK,
-};
+AFORK_BACKEND_FIXTURE(backend, );
 
 FIXTURE_SETUP(backend)
 {
-	struct rlimit nocore = { 0, 0 };
-
-	setrlimit(RLIMIT_CORE, &nocore);
-	setenv("AFORK_BACKEND", variant->env, 1);
-	self->id = afork_backend();
-	if (self->id < 0)
-		SKIP(return, "backend %s not available here: %s",
-		     variant->env, strerror(errno));
-	ASSERT_EQ(variant->id, self->id);
+	AFORK_BACKEND_SETUP();
 	stress_init_paths();
 	TH_LOG("backend %s, seed %" PRIu64 " (AFORK_STRESS_SEED)", variant->env,
 	       stress_seed());
@@ -466,7 +403,7 @@ int main(int argc, char **argv)						\
 {									\
 	struct __fixture_metadata *f;					\
 	struct __test_metadata *t;					\
-	unsigned long scale = env_num("AFORK_STRESS_TIMEOUT_SCALE", 1);	\
+	unsigned long scale = env_u64("AFORK_STRESS_TIMEOUT_SCALE", 1);	\
 									\
 	if (argc > 2 && !strcmp(argv[1], "--stress-helper"))		\
 		_exit(atoi(argv[2]));					\
