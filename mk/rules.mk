@@ -21,6 +21,9 @@
 #                 "$(BINDIR)/NAME: PROG_LIBS := ..." and, for a new archive,
 #                 "$(BINDIR)/NAME: that.a"
 #     PROG_LDFLAGS  last on their link line (-pthread -Wl,-z,now, ...)
+#   a program of several sources: its sources in SRCS, and a rule of the
+#   component's that links $(OBJS) with $(LINK) (one compile per source,
+#   so that each has its own .d file)
 #   both:
 #     ORDER_DEPS  order-only prerequisites (a cross build's liburing: URING_DEP)
 #     DEPFILES    "DEPFILES += $(OUT).d" before the include, for an output
