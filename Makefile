@@ -60,13 +60,8 @@ STAGES  := $(LOGS)/stages$(ASFX)
 # a guest whose architecture the library does not build for yet).
 GUEST_LIB ?= yes
 
-ifeq ($(V),1)
-Q :=
-else
-Q := @
-MAKEFLAGS += --no-print-directory
-endif
-export V
+# Q, and V=1 for full commands (mk/quiet.mk, as in every component).
+include $(ROOT)/mk/quiet.mk
 
 # $(call stage,NAME,COMMAND): run a step of make check; if it fails, record
 # the failure as a TAP file so that the summary counts it, and go on.
@@ -86,14 +81,17 @@ stage = $(Q)mkdir -p $(STAGES); \
 
 all: lib
 
+# The build's Debian packages (scripts/install-deps.sh, apt-get): make deps,
+# and make check and make run, which call it; never a plain make.
 deps:
 	$(Q)scripts/install-deps.sh all
 
-lib: deps
-	$(Q)$(MAKE) -C lib
-	$(Q)$(MAKE) -C lib/uring
-	$(Q)$(MAKE) -C preload
-	$(Q)$(MAKE) -C examples
+# The host's library, its io_uring part, the preload and the examples.
+LIB_PARTS := lib lib/uring preload examples
+lib:
+	$(Q)for d in $(LIB_PARTS); do $(MAKE) -C $$d || { \
+		echo "==> make -C $$d failed; a missing package? make deps installs them" >&2; \
+		exit 1; }; done
 
 kernel:
 	$(Q)$(MAKE) -C qemu kernel headers
@@ -162,40 +160,43 @@ vm-check:
 	$(call stage,guest,$(MAKE) guest-tests)
 	$(Q)scripts/summary.sh $(STAGES) $(GLOGS)
 
-# The host half: every host test program writes its TAP to build/logs/host.
+# --- the host test matrix -------------------------------------------------------
+# Each variant of HOST_VARIANTS builds the libraries into build/<variant>/lib
+# with its flags, then runs every suite of its list: selftests/<suite>'s
+# run_tests, TAP into build/logs/<variant>/<suite>.  A suite that fails
+# does not stop the others: its TAP says what failed (scripts/summary.sh).
+SUITES := lib uring spawn fuzz stress
+HOST_VARIANTS := host host-asan
+host_SUITES := $(SUITES)
+host-asan_SUITES := lib uring spawn
+# What a variant gives every make of its own, and its environment.
+host-asan_FLAGS := SANITIZE=1 CC=clang
+host-asan_ENV := ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+host-asan_TITLE := under ASan + UBSan
+# What a suite adds in one variant: the host's dynamic programs only.
+host_lib_FLAGS := INSTALL_TEST=1
+host_spawn_FLAGS := PRELOAD_TEST=1
+
+# $(call suite-args,VARIANT,SUITE): the arguments of that suite's make.
+suite-args = -C selftests/$(2) run_tests $($(1)_FLAGS) $($(1)_$(2)_FLAGS) \
+	AFORK_LIB=$(B)/$(1)/lib OUTPUT=$(B)/$(1)/selftests/$(2) LOGDIR=$(LOGS)/$(1)/$(2)
+
+host-suites-%:
+	@echo "==> host tests$(if $($*_TITLE), $($*_TITLE)): $($*_SUITES)"
+	$(Q)$(MAKE) -C lib O=$(B)/$*/lib $($*_FLAGS)
+	$(Q)$(MAKE) -C lib/uring O=$(B)/$*/lib $($*_FLAGS)
+	$(Q)$(foreach s,$($*_SUITES),$($*_ENV) $(MAKE) $(call suite-args,$*,$(s));) true
+
+# The host half: the sources and objects checked, the bench's and the
+# examples' own checks, lint, then the matrix.
 host-tests: lib
 	$(Q)$(MAKE) -C qemu kernel-tree
 	$(Q)scripts/check-sources.sh $(LOGS)/host >/dev/null
 	$(Q)scripts/check-objects.sh $(LOGS)/host >/dev/null || true
-	$(Q)$(MAKE) -C selftests/lib run_tests OUTPUT=$(B)/host/selftests/lib \
-		LOGDIR=$(LOGS)/host/lib INSTALL_TEST=1 || true
-	$(Q)$(MAKE) -C selftests/uring run_tests OUTPUT=$(B)/host/selftests/uring \
-		LOGDIR=$(LOGS)/host/uring || true
-	$(Q)$(MAKE) -C selftests/spawn run_tests OUTPUT=$(B)/host/selftests/spawn \
-		LOGDIR=$(LOGS)/host/spawn PRELOAD_TEST=1 || true
-	$(Q)$(MAKE) -C selftests/fuzz run_tests OUTPUT=$(B)/host/selftests/fuzz \
-		LOGDIR=$(LOGS)/host/fuzz || true
-	$(Q)$(MAKE) -C selftests/stress run_tests OUTPUT=$(B)/host/selftests/stress \
-		LOGDIR=$(LOGS)/host/stress || true
 	$(Q)$(MAKE) -C bench check LOGDIR=$(LOGS)/host || true
 	$(call stage,examples-spawn,$(MAKE) -C examples check-spawn O=$(B)/host/examples)
 	$(Q)scripts/lint.sh >$(LOGS)/host/lint.tap 2>&1 || true
-	@echo "==> host tests under ASan + UBSan"
-	$(Q)$(MAKE) -C lib O=$(B)/host-asan/lib SANITIZE=1 CC=clang
-	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		$(MAKE) -C selftests/lib run_tests SANITIZE=1 CC=clang \
-		OUTPUT=$(B)/host-asan/selftests/lib AFORK_LIB=$(B)/host-asan/lib \
-		LOGDIR=$(LOGS)/host-asan/lib || true
-	$(Q)$(MAKE) -C lib/uring O=$(B)/host-asan/lib SANITIZE=1 CC=clang
-	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		$(MAKE) -C selftests/uring run_tests SANITIZE=1 CC=clang \
-		OUTPUT=$(B)/host-asan/selftests/uring AFORK_LIB=$(B)/host-asan/lib \
-		LOGDIR=$(LOGS)/host-asan/uring || true
-	$(Q)for d in spawn; do \
-		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		$(MAKE) -C selftests/$$d run_tests SANITIZE=1 CC=clang \
-		OUTPUT=$(B)/host-asan/selftests/$$d AFORK_LIB=$(B)/host-asan/lib \
-		LOGDIR=$(LOGS)/host-asan/$$d || true; done
+	$(Q)$(foreach v,$(HOST_VARIANTS),$(MAKE) host-suites-$(v) &&) true
 
 # The guest half: build the patched kernel and a static payload, boot, split
 # the console log into one TAP file per program.
@@ -213,11 +214,9 @@ guest-payload: kernel
 	$(Q)$(MAKE) afork-selftests-guest
 ifneq ($(GUEST_LIB),no)
 	$(Q)$(MAKE) -C lib O=$(GUEST)/lib all demo DEMO_LDFLAGS=-static $(GXFLAGS)
-	$(Q)$(MAKE) -C selftests/lib OUTPUT=$(GUEST)/selftests/lib \
-		AFORK_LIB=$(GUEST)/lib LDFLAGS=-static KSFT_DIR=$(KSFT) $(GXFLAGS)
 	$(Q)$(MAKE) -C lib/uring O=$(GUEST)/lib static $(GXFLAGS)
 	$(Q)$(MAKE) -C examples O=$(GUEST)/examples AFORK_LIB=$(GUEST)/lib LDFLAGS=-static $(GXFLAGS)
-	$(Q)for d in uring spawn fuzz stress; do \
+	$(Q)for d in $(SUITES); do \
 		$(MAKE) -C selftests/$$d OUTPUT=$(GUEST)/selftests/$$d \
 		AFORK_LIB=$(GUEST)/lib LDFLAGS=-static KSFT_DIR=$(KSFT) $(GXFLAGS) || exit 1; done
 else
