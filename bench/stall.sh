@@ -34,25 +34,10 @@ host)
 	mv "$out/stall.csv.tmp" "$out/stall.csv"
 	;;
 payload)
-	rm -rf "$out"
-	mkdir -p "$out"
-	cp "$src/afork-stall-bench" "$src/afork-bench-tiny" "$out/"
-	{
-		echo '#!/bin/sh'
-		echo 'cd /payload || exit 1'
-		echo 'echo "### afork-stall CSV BEGIN"'
-		echo 'echo "# where: guest"'
-		echo 'echo "# kernel: $(uname -sr) $(uname -v)"'
-		printf './afork-stall-bench --where guest'
-		for a in "$@"; do
-			printf " '%s'" "$(printf '%s' "$a" | sed "s/'/'\\\\''/g")"
-		done
-		echo
-		echo 'rc=$?'
-		echo 'echo "### afork-stall CSV END"'
-		echo 'exit $rc'
-	} >"$out/run"
-	chmod +x "$out/run"
+	"$here/../qemu/payload.sh" init "$out"
+	"$here/../qemu/payload.sh" file "$out" "$src/afork-stall-bench" "$src/afork-bench-tiny"
+	"$here/../qemu/payload.sh" add "$out" stall 3600 "$here/guest-csv.sh" -- \
+		afork-stall - /payload/bin/afork-stall-bench --where guest "$@"
 	exit 0
 	;;
 vm-log)

@@ -5,10 +5,11 @@
 #   bench/vm-payload.sh BUILD_DIR PAYLOAD_DIR [afork-bench options...]
 #
 # BUILD_DIR holds the static afork-bench and afork-bench-tiny.  The
-# payload's run script runs the benchmark with the guest's defaults (below;
-# options given here are appended and win) and prints the CSV on the
-# console between "### afork-bench CSV BEGIN" and "### afork-bench CSV END"
-# markers, which bench/run.sh vm-log reads back from the console log.
+# payload (qemu/payload.sh) runs the benchmark with the guest's defaults
+# (below; options given here are appended and win, each one word) and
+# prints the CSV on the console between "### afork-bench CSV BEGIN" and
+# "### afork-bench CSV END" (bench/guest-csv.sh), which bench/run.sh
+# vm-log reads back from the console log.
 #
 # Guest defaults: the guest has 3 GiB (VM_MEM in bench/Makefile) and one
 # worker per backend holds the parent's memory, so the sizes stop at
@@ -20,45 +21,24 @@
 # the methods the guest target compares (the syscall against the clone
 # backends) get 300 interleaved samples each.
 set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+payload=$here/../qemu/payload.sh
 
 build=$1 dest=$2
 shift 2
 
-rm -rf "$dest"
-mkdir -p "$dest"
-cp "$build/afork-bench" "$build/afork-bench-tiny" "$dest/"
-if readelf -l "$dest/afork-bench" 2>/dev/null | grep -q INTERP; then
+if readelf -l "$build/afork-bench" 2>/dev/null | grep -q INTERP; then
 	echo "vm-payload: $build/afork-bench is not static" >&2
 	exit 1
 fi
-
-{
-	cat <<'HEAD'
-#!/bin/sh
-# afork-bench in the guest (written by bench/vm-payload.sh).
-cd /payload || exit 1
-echo "### afork-bench start: $(date -u)"
-HEAD
-	printf './afork-bench --where guest --out /tmp/afork-bench.csv'
-	printf ' --sizes 0,64,256 --busy none --targets static'
-	printf ' --iters 30 --min-iters 10 --lat-budget 4'
-	printf ' --tput-n 64 --tput-rounds 1 --tput-budget 4'
-	printf ' --focus raw_clone_vm,afork_syscall,afork_clone3,afork_clone_legacy,afork_poll_syscall,afork_poll_clone3,afork_spawn_syscall,afork_spawn_clone3'
-	printf ' --focus-iters 300'
-	for a in "$@"; do
-		printf " '%s'" "$(printf '%s' "$a" | sed "s/'/'\\\\''/g")"
-	done
-	echo
-	cat <<'TAIL'
-rc=$?
-echo "### afork-bench exit status $rc"
-if [ -r /tmp/afork-bench.csv ]; then
-	echo "### afork-bench CSV BEGIN"
-	cat /tmp/afork-bench.csv
-	echo "### afork-bench CSV END"
-fi
-exit $rc
-TAIL
-} >"$dest/run"
-chmod +x "$dest/run"
+"$payload" init "$dest"
+"$payload" file "$dest" "$build/afork-bench" "$build/afork-bench-tiny"
+"$payload" add "$dest" bench 1400 "$here/guest-csv.sh" -- \
+	afork-bench /tmp/afork-bench.csv \
+	/payload/bin/afork-bench --where guest --out /tmp/afork-bench.csv \
+	--sizes 0,64,256 --busy none --targets static \
+	--iters 30 --min-iters 10 --lat-budget 4 \
+	--tput-n 64 --tput-rounds 1 --tput-budget 4 \
+	--focus raw_clone_vm,afork_syscall,afork_clone3,afork_clone_legacy,afork_poll_syscall,afork_poll_clone3,afork_spawn_syscall,afork_spawn_clone3 \
+	--focus-iters 300 "$@"
 echo "==> guest payload: ${dest}"

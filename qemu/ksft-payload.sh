@@ -3,10 +3,10 @@
 #
 #   qemu/ksft-payload.sh KSFT_BUILD PAYLOAD_DIR
 #
-# PAYLOAD_DIR gets ksft/<program>, a tests.list for qemu/payload-run.sh and
-# that script as `run`, so it also boots on its own with
-# `make -C qemu vm-run PAYLOAD=build/vm-payload-ksft`.  The top-level
-# Makefile merges tests.list and ksft/ into the project's payload.
+# PAYLOAD_DIR (laid out by qemu/payload.sh) gets ksft/<program> and their
+# entries, so it also boots on its own with
+# `make -C qemu vm-run PAYLOAD=build/vm-payload-ksft`;
+# scripts/guest-payload.sh merges it into make check's payload.
 #
 # Not run, on purpose (so they count as neither pass nor failure):
 #   pidfd_test
@@ -84,9 +84,8 @@ racy_excluded=$(for c in $RACY; do printf -- '-T %s ' "$c"; done)
 # missing plan as a crash, still sees a crash before the result line.
 NOPLAN='pidfd_poll_test'
 
-rm -rf "$dest"
+"$here/payload.sh" init "$dest"
 mkdir -p "$dest/ksft"
-: >"$dest/tests.list"
 echo "$TESTS" | while read -r name secs dir args; do
 	[ -n "$name" ] || continue
 	# Stripped: a smaller initramfs unpacks faster in the slow guest.
@@ -95,14 +94,13 @@ echo "$TESTS" | while read -r name secs dir args; do
 	cmd="./ksft/$name${args:+ $args}"
 	case " $CHDIR " in *" $name "*) cmd="cd ksft && exec ./$name${args:+ $args}" ;; esac
 	case " $NOPLAN " in *" $name "*) cmd="echo 1..1; exec $cmd" ;; esac
-	echo "$name $secs $cmd" >>"$dest/tests.list"
+	"$here/payload.sh" cmd "$dest" "$name" "$secs" -- "$cmd"
 done
 for h in $HELPERS; do
 	"$strip" -o "$dest/ksft/$(basename "$h")" "$build/$h"
 done
 cp "$here/ksft-retry.sh" "$dest/ksft/"
-echo "pidfd_autoreap_retry    600 ./ksft/ksft-retry.sh 3 ./ksft/pidfd_autoreap_test" \
-	"$(echo "$RACY" | tr '\n' ' ')" >>"$dest/tests.list"
-cp "$here/payload-run.sh" "$dest/run"
-chmod +x "$dest/run"
+# shellcheck disable=SC2086  # RACY: one case per word
+"$here/payload.sh" cmd "$dest" pidfd_autoreap_retry 600 -- \
+	./ksft/ksft-retry.sh 3 ./ksft/pidfd_autoreap_test $RACY
 echo "# not run: $EXCLUDED (reasons in qemu/ksft-payload.sh)" >>"$dest/tests.list"
