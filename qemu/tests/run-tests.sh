@@ -246,6 +246,27 @@ else
 	fail "ksft-retry: $(cat "$rt/prog.always") tries; $(grep 'ok' "$rt/bad.tap" | tail -n 1)"
 fi
 
+# payload.sh: entries carry their environment; merge adds files and entries.
+pl=$out/payload
+"$qemu/payload.sh" init "$pl/a"
+printf '#!/bin/sh\necho "v=$V w=$W p=${PATH%%%%:*}"\n' >"$out/envprog"
+chmod +x "$out/envprog"
+"$qemu/payload.sh" add "$pl/a" envprog 10 "$out/envprog" "V=it's" 'W=$HOME' 'PATH=/x:$PATH' -- arg
+"$qemu/payload.sh" init "$pl/b"
+mkdir -p "$pl/b/extra" && : >"$pl/b/extra/f"
+"$qemu/payload.sh" cmd "$pl/b" other 20 -- echo hi
+"$qemu/payload.sh" merge "$pl/a" "$pl/b"
+expect_grep "payload.sh: add lists /payload/bin/NAME with its environment" \
+	"^envprog 10 V='it'\\\\''s' W=\\\$HOME PATH=/x:\\\$PATH /payload/bin/envprog arg\$" "$pl/a/tests.list"
+expect_grep "payload.sh: merge appends the other list" '^other 20 echo hi$' "$pl/a/tests.list"
+if [ -e "$pl/a/extra/f" ] && [ -x "$pl/a/bin/envprog" ] && [ -x "$pl/a/run" ]; then
+	pass "payload.sh: files, program and run script in place"
+else
+	fail "payload.sh: missing extra/f, bin/envprog or run in $pl/a"
+fi
+(cd "$pl/a" && HOME=/h sh -c "$(sed -n 's|^envprog 10 ||; s|/payload|.|p' tests.list)") >"$pl/out" 2>&1
+expect_grep "payload.sh: the entry runs with its environment" '^v=it.s w=/h p=/x$' "$pl/out"
+
 if [ "${1:-}" = --unit ]; then
 	echo "1..$n"
 	[ "$fails" -eq 0 ]
