@@ -239,8 +239,13 @@ int system(const char *command)
 		count(&fallbacks[FB_BACKEND]);
 		return real_system(command);
 	}
-	count(&via_afork[C_SYSTEM]);
 	r = afork__system(&req, &st);
+	if (r == -EAGAIN || r == -ENOMEM) {
+		/* afork could not start the shell: libc's own may still. */
+		count(&fallbacks[FB_START]);
+		return real_system(command);
+	}
+	count(&via_afork[C_SYSTEM]);
 	if (r < 0)
 		errno = -r;
 	return st;

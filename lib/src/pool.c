@@ -60,16 +60,17 @@ size_t afork__pool_round(size_t size)
 static unsigned long env_ulong(const char *name, unsigned long dflt)
 {
 	const char *s = secure_getenv(name);
-	char *end;
+	int saved = errno, bad;
 	unsigned long v;
+	char *end;
 
 	if (!s || !*s)
 		return dflt;
 	errno = 0;
 	v = strtoul(s, &end, 0);
-	if (errno || *end || !v)
-		return dflt;
-	return v;
+	bad = errno || *end || !v;
+	errno = saved;	/* a bad value is ignored, not reported */
+	return bad ? dflt : v;
 }
 
 /* Called once from afork__init(). */
@@ -205,6 +206,17 @@ int afork__pool_get(size_t stack_size, struct afork_child **cp)
 	if (!c) {
 		collect(&unmap);
 		c = take_free(stack_size);
+	}
+	/* At the limit, a free stack of another size makes way for this one. */
+	if (!c && n_total >= max_stacks && free_list) {
+		struct afork_child *f = free_list;
+
+		free_list = f->next;
+		n_free--;
+		n_total--;
+		bytes_mapped -= f->map_size;
+		f->next = unmap;
+		unmap = f;
 	}
 	if (!c && n_total >= max_stacks) {
 		pthread_mutex_unlock(&pool_lock);

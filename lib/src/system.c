@@ -14,7 +14,8 @@
  * not pending already on entry), unless another thread leaves them
  * unblocked: such a thread is the one the kernel gives a process-directed
  * signal to, and until it runs the signal sits in the process's pending
- * set, where draining would steal it.  A single-threaded program sees
+ * set, where draining would steal it (then only those sent to the
+ * calling thread itself are discarded).  A single-threaded program sees
  * exactly POSIX's behaviour; in a threaded one, another thread that does
  * not block SIGINT still gets it, as if system() were not running.  The child gets
  * the caller's mask and dispositions from before the call (caught
@@ -75,6 +76,26 @@ static void restore_process_wide(void)
 	pthread_mutex_unlock(&sys_lock);
 }
 
+/* The mask of a "Name:\t<hex>" line of a /proc status file; 0 if none. */
+static unsigned long long status_mask(const char *path, const char *name)
+{
+	unsigned long long m = 0;
+	size_t n = strlen(name);
+	char line[128];
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, n)) {
+			m = strtoull(line + n, NULL, 16);
+			break;
+		}
+	fclose(f);
+	return m;
+}
+
 /*
  * 1 if a thread other than the caller has @sig unblocked.  A signal sent
  * to the process while the caller blocks it goes to such a thread, but
@@ -83,9 +104,9 @@ static void restore_process_wide(void)
  */
 static int other_thread_takes(int sig)
 {
-	unsigned long long blk, bit = 1ULL << (sig - 1);
-	char path[300], line[128];
+	unsigned long long bit = 1ULL << (sig - 1);
 	pid_t self = gettid();
+	char path[300];
 	struct dirent *e;
 	int found = 0;
 	DIR *d;
@@ -94,25 +115,32 @@ static int other_thread_takes(int sig)
 	if (!d)
 		return 0;
 	while (!found && (e = readdir(d))) {
-		FILE *f;
-
 		if (e->d_name[0] == '.' ||
 		    strtol(e->d_name, NULL, 10) == (long)self)
 			continue;
 		snprintf(path, sizeof(path), "/proc/self/task/%s/status", e->d_name);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f))
-			if (!strncmp(line, "SigBlk:", 7)) {
-				blk = strtoull(line + 7, NULL, 16);
-				found = !(blk & bit);
-				break;
-			}
-		fclose(f);
+		found = !(status_mask(path, "SigBlk:") & bit);
 	}
 	closedir(d);
 	return found;
+}
+
+/*
+ * Discard @sig sent to this thread alone (pthread_kill, tgkill), never
+ * one sent to the process: the kernel takes a thread's own pending
+ * signal before the process's, so one sigtimedwait() takes exactly it.
+ */
+static void drain_own(int sig)
+{
+	struct timespec zero = { 0, 0 };
+	sigset_t one;
+
+	if (!(status_mask("/proc/thread-self/status", "SigPnd:") &
+	      (1ULL << (sig - 1))))
+		return;
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	sigtimedwait(&one, NULL, &zero);
 }
 
 /* Discard pending signals of @set (which must be blocked). */
@@ -161,10 +189,14 @@ static void signals_leave(const struct shell_req *rq, const sigset_t *old,
 	} else {
 		int saved = errno;
 
-		if (sigismember(drop, SIGINT) && other_thread_takes(SIGINT))
-			sigdelset(drop, SIGINT);
-		if (sigismember(drop, SIGQUIT) && other_thread_takes(SIGQUIT))
-			sigdelset(drop, SIGQUIT);
+		static const int sigs[] = { SIGINT, SIGQUIT };
+		unsigned int i;
+
+		for (i = 0; i < 2; i++)
+			if (sigismember(drop, sigs[i]) && other_thread_takes(sigs[i])) {
+				sigdelset(drop, sigs[i]);
+				drain_own(sigs[i]);
+			}
 		drain(drop);
 		errno = saved;
 	}
@@ -207,6 +239,12 @@ static int run_shell(const struct shell_req *rq, const sigset_t *old,
 	r = w < 0 ? -errno : 0;
 	if (w < 0)
 		*st = -1;
+	/* The shield could not start the shell: no child, as for fork(). */
+	if (!r && afork_error_step(c) == AFORK_SPAWN_STEP_START &&
+	    afork_exec_errno(c) > 0) {
+		r = -afork_exec_errno(c);
+		*st = rq->process_wide ? 127 << 8 : -1;
+	}
 	afork_free(c);
 	return r;
 }
@@ -223,7 +261,8 @@ int afork__system(const struct shell_req *rq, int *status)
 		probe.command = "exit 0";
 		r = afork__system(&probe, &st);
 		*status = !r && st == 0;
-		return 0;
+		/* No process could be made: say so (the preload falls back). */
+		return r == -EAGAIN || r == -ENOMEM ? r : 0;
 	}
 	signals_enter(rq, &old, &reset, &drop);
 	r = run_shell(rq, &old, &reset, &st);

@@ -646,4 +646,125 @@ TEST_F_TIMEOUT(popen, sync_shield_killed_early, 60)
 		afork_pclose(f);
 }
 
+static int exit_zero(void *unused)
+{
+	return 0;
+}
+
+/*
+ * The pool at its limit with only free stacks of another size (those of
+ * earlier children): popen and system make room instead of failing with
+ * EAGAIN (found by an outside probe: they stayed at EAGAIN for good).
+ */
+TEST_F(popen, pool_full_of_other_stacks)
+{
+	struct afork_child *c[2];
+	FILE *f;
+	int i;
+
+	ASSERT_EQ(0, afork_pool_set_limits(2, 0));
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, afork_start(&c[i], NULL, exit_zero, NULL));
+	for (i = 0; i < 2; i++) {
+		ASSERT_LE(0, afork_wait(c[i], NULL, 0));
+		afork_free(c[i]);
+	}
+	f = afork_popen("exit 0", "r");
+	ASSERT_NE(NULL, f) TH_LOG("afork_popen: %s", strerror(errno));
+	EXPECT_EQ(0, afork_pclose(f));
+	EXPECT_EQ(0, afork_system("exit 0"));
+}
+
+static struct {
+	int started[2], go[2];
+	pthread_t caller;
+	volatile sig_atomic_t caught;
+} tsig;
+
+static void tsig_handler(int sig)
+{
+	tsig.caught++;
+}
+
+/* Once the command runs, SIGINT to the caller's thread alone, then let it end. */
+static void *tsig_sender(void *unused)
+{
+	char ch;
+
+	if (read(tsig.started[0], &ch, 1) == 1)
+		pthread_kill(tsig.caller, SIGINT);
+	if (write(tsig.go[1], "x\n", 2) != 2)
+		return (void *)1;
+	return NULL;
+}
+
+/* afork_system() from the calling thread, a SIGINT sent to that thread. */
+static void *tsig_call(void *status)
+{
+	char cmd[64];
+	pthread_t t;
+
+	snprintf(cmd, sizeof(cmd), "echo >&%d; read x <&%d",
+		 tsig.started[1], tsig.go[0]);
+	tsig.caller = pthread_self();
+	if (pthread_create(&t, NULL, tsig_sender, NULL))
+		return (void *)1;
+	*(int *)status = afork_system(cmd);
+	pthread_join(t, NULL);
+	return NULL;
+}
+
+/*
+ * A SIGINT sent to the calling thread while the command runs is
+ * discarded (afork_system(3)), whether that thread is the main one or
+ * not; the found defect: from any other thread it reached the handler
+ * after the call, because the main thread left SIGINT unblocked.
+ */
+TEST_F(popen, system_thread_signal_discarded)
+{
+	struct sigaction sa = { .sa_handler = tsig_handler };
+	int st = -2, i;
+	pthread_t t;
+
+	ASSERT_EQ(0, pipe(tsig.started));
+	ASSERT_EQ(0, pipe(tsig.go));
+	ASSERT_EQ(0, sigaction(SIGINT, &sa, NULL));
+	for (i = 0; i < 2; i++) {
+		tsig.caught = 0;
+		if (i == 0) {
+			ASSERT_EQ(NULL, tsig_call(&st));
+		} else {
+			ASSERT_EQ(0, pthread_create(&t, NULL, tsig_call, &st));
+			ASSERT_EQ(0, pthread_join(t, NULL));
+		}
+		EXPECT_EQ(0, st);
+		EXPECT_EQ(0, tsig.caught) TH_LOG("%s thread: SIGINT not discarded",
+						 i ? "second" : "main");
+	}
+	signal(SIGINT, SIG_DFL);
+	for (i = 0; i < 2; i++) {
+		close(tsig.started[i]);
+		close(tsig.go[i]);
+	}
+}
+
+/*
+ * The shield cannot create the shell's process: afork_system() says no
+ * child could be created (-1, EAGAIN) rather than "the shell exited 127",
+ * so that the preload can fall back to libc's system().
+ */
+TEST_F(popen, system_shield_start_failure)
+{
+	int st;
+
+	if (self->id != AFORK_BACKEND_CLONE3 && self->id != AFORK_BACKEND_CLONE)
+		SKIP(return, "no shield on the %s backend", afork_backend_name(self->id));
+	ASSERT_EQ(0, filter_vfork_clone(SECCOMP_RET_ERRNO | EAGAIN));
+	errno = 0;
+	st = afork_system("exit 0");
+	EXPECT_EQ(-1, st);
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(0, afork_system(NULL));
+}
+
 SPAWN_MAIN()
