@@ -117,7 +117,7 @@ AFORK_NORETURN void afork__shield(struct afork_child *c, struct spawn_block *b)
 		uint64_t bit = 1ull << (sig - 1);
 
 		if (before & bit & ~(1ull << (SIGCHLD - 1)))
-			sys_kill(gpid, sig);
+			sys_kill((pid_t)gpid, sig);
 		before &= ~bit;
 	}
 	/*
@@ -134,7 +134,7 @@ AFORK_NORETURN void afork__shield(struct afork_child *c, struct spawn_block *b)
 			sys_exit_group(127);
 		sig = (int)sys_sigtimedwait(&all, NULL, NULL);
 		if (sig > 0 && sig != SIGCHLD)
-			sys_kill(gpid, sig);
+			sys_kill((pid_t)gpid, sig);
 	}
 	/* The command's status, for afork_wait(): nothing to re-raise. */
 	c->proxy_status = st;

@@ -65,13 +65,13 @@ static void move_above(struct fds *f, int target)
 /* Soft RLIMIT_NOFILE, as glibc judges fds (x86-64 and arm64 have getrlimit). */
 static int fd_in_range(int fd)
 {
-	struct { unsigned long cur, max; } rl;
+	unsigned long rl[2];	/* the kernel's struct rlimit: cur, max */
 
 	if (fd < 0)
 		return 0;
-	if (sys_getrlimit(RLIMIT_NOFILE, &rl) < 0)
+	if (sys_getrlimit(RLIMIT_NOFILE, rl) < 0)
 		return 1;
-	return (unsigned long)fd < rl.cur;
+	return (unsigned long)fd < rl[0];
 }
 
 static long close_range_keep(struct fds *f, unsigned int first,

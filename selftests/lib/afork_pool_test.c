@@ -190,7 +190,15 @@ TEST_F(backend, pool_trim)
 	EXPECT_GE(afork_pool_trim(), self->id == AFORK_BACKEND_VFORK ? 0 : 1);
 	ASSERT_EQ(0, afork_pool_stats(&ps));
 	EXPECT_LE(ps.stacks_total, (unsigned long)settled(self->id));
-	EXPECT_EQ(0ul, ps.stacks_free);
+	/*
+	 * A vfork worker may give its last child's stack back after the
+	 * trim (settled()): then it is free, and no more than those.
+	 */
+	if (self->id == AFORK_BACKEND_VFORK) {
+		EXPECT_LE(ps.stacks_free, (unsigned long)settled(self->id));
+	} else {
+		EXPECT_EQ(0ul, ps.stacks_free);
+	}
 	EXPECT_EQ(ps.stacks_total * (pool_rw_size(64 * 1024) +
 				     (size_t)sysconf(_SC_PAGESIZE)),
 		  ps.bytes_mapped);

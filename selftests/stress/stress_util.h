@@ -302,7 +302,9 @@ static inline int pool_settle(int backend, struct afork_pool_stats *ps)
 		ps->size = sizeof(*ps);
 		if (afork_pool_stats(ps))
 			return -1;
-		if (ps->stacks_busy == 0 || backend != AFORK_BACKEND_VFORK)
+		/* A vfork worker may free a stack between the trim and here. */
+		if ((ps->stacks_busy == 0 && ps->stacks_free == 0) ||
+		    backend != AFORK_BACKEND_VFORK)
 			return (int)ps->stacks_busy;
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		if ((t.tv_sec - t0.tv_sec) * 1000 > STRESS_TIMEOUT_MS)
