@@ -26,18 +26,10 @@ LOGS    := $(B)/logs
 LINUX   := $(B)/linux
 KSFT    := $(LINUX)/tools/testing/selftests
 
-# ARCH: the guest's architecture, x86_64 (or x86) or arm64 (or aarch64), by
-# default the host's.  Given on the command line it reaches every sub-make
-# (qemu/, lib/, selftests/); the arm64 guest's outputs all have paths of
-# their own, ending in -arm64, so that both guests coexist in build/.
-HOSTARCH := $(shell uname -m)
-ARCH    ?= $(if $(filter aarch64 arm64,$(HOSTARCH)),arm64,x86_64)
-GARCH   := $(if $(filter x86 x86_64 amd64,$(ARCH)),x86_64,$(if $(filter arm64 aarch64,$(ARCH)),arm64))
-ifeq ($(GARCH),)
-$(error ARCH must be x86_64 or arm64 (got '$(ARCH)'))
-endif
+# ARCH: the guest's architecture (mk/guest-arch.mk: GARCH, ASFX).  Given on
+# the command line it reaches every sub-make (qemu/, lib/, selftests/).
+include $(ROOT)/mk/guest-arch.mk
 ifeq ($(GARCH),arm64)
-ASFX    := -arm64
 # The guest's compiler: cross from any other host.
 GUEST_CC := $(if $(filter aarch64 arm64,$(HOSTARCH)),gcc,aarch64-linux-gnu-gcc)
 # How the guest's static programs are built: the sub-makes' CC and ARCH.
@@ -46,7 +38,6 @@ GXFLAGS := CC=$(GUEST_CC) ARCH=arm64
 # 19 min on this 2-core machine (docs/arm64.md), three times x86-64's 7.
 GUEST_TIMEOUT := 3600
 else
-ASFX    :=
 GUEST_CC = $(CC)
 GXFLAGS :=
 GUEST_TIMEOUT := 2700

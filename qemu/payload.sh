@@ -34,6 +34,19 @@ env_words() {
 	done
 }
 
+# take_envs [VAR=VALUE...] [-- ...]: $envs, the assignments as shell words;
+# $nenv, how many arguments they and the "--" took.
+take_envs() {
+	envs=''
+	nenv=0
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		envs="$envs$(env_words "$1")"
+		nenv=$((nenv + 1))
+		shift
+	done
+	[ $# -eq 0 ] || nenv=$((nenv + 1))
+}
+
 op=${1:?usage: payload.sh init|add|file|cmd|merge DIR ...}
 dir=${2:?usage: payload.sh $op DIR ...}
 shift 2
@@ -50,12 +63,8 @@ init)
 add)
 	name=$1 secs=$2 file=$3
 	shift 3
-	envs=
-	while [ $# -gt 0 ] && [ "$1" != -- ]; do
-		envs="$envs$(env_words "$1")"
-		shift
-	done
-	[ $# -eq 0 ] || shift
+	take_envs "$@"
+	shift "$nenv"
 	if [ -n "${STRIP:-}" ]; then
 		"$STRIP" -o "$dir/bin/$name" "$file"
 	else
@@ -75,12 +84,8 @@ file)
 cmd)
 	name=$1 secs=$2
 	shift 2
-	envs=
-	while [ $# -gt 0 ] && [ "$1" != -- ]; do
-		envs="$envs$(env_words "$1")"
-		shift
-	done
-	[ $# -eq 0 ] || shift
+	take_envs "$@"
+	shift "$nenv"
 	echo "$name $secs $envs$*" >>"$list"
 	;;
 merge)

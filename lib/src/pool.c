@@ -157,6 +157,19 @@ static void collect(struct afork_child **unmap)
 	}
 }
 
+/* The first free stack goes onto *unmap, to be unmapped after the lock. */
+static void drop_free(struct afork_child **unmap)
+{
+	struct afork_child *c = free_list;
+
+	free_list = c->next;
+	n_free--;
+	n_total--;
+	bytes_mapped -= c->map_size;
+	c->next = *unmap;
+	*unmap = c;
+}
+
 static struct afork_child *take_free(size_t stack_size)
 {
 	struct afork_child **pp, *c;
@@ -208,16 +221,8 @@ int afork__pool_get(size_t stack_size, struct afork_child **cp)
 		c = take_free(stack_size);
 	}
 	/* At the limit, a free stack of another size makes way for this one. */
-	if (!c && n_total >= max_stacks && free_list) {
-		struct afork_child *f = free_list;
-
-		free_list = f->next;
-		n_free--;
-		n_total--;
-		bytes_mapped -= f->map_size;
-		f->next = unmap;
-		unmap = f;
-	}
+	if (!c && n_total >= max_stacks && free_list)
+		drop_free(&unmap);
 	if (!c && n_total >= max_stacks) {
 		pthread_mutex_unlock(&pool_lock);
 		unmap_list(unmap);
@@ -363,14 +368,8 @@ AFORK_API int afork_pool_trim(void)
 	afork__init();
 	pthread_mutex_lock(&pool_lock);
 	collect(&unmap);
-	while ((c = free_list)) {
-		free_list = c->next;
-		n_free--;
-		n_total--;
-		bytes_mapped -= c->map_size;
-		c->next = unmap;
-		unmap = c;
-	}
+	while (free_list)
+		drop_free(&unmap);
 	pthread_mutex_unlock(&pool_lock);
 	for (c = unmap; c; c = c->next)
 		n++;
