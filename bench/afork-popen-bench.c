@@ -75,29 +75,32 @@ static int close_one(int m, FILE *f)
 	return m == GLIBC ? pclose(f) : afork_pclose(f);
 }
 
-int main(int argc, char **argv)
+/* The command line. */
+struct cfg {
+	const char *prog;
+	unsigned long mib;
+	int iters;
+	FILE *out;
+};
+
+/* The options into @c; 0, or the exit status when one is wrong. */
+static int parse_args(int argc, char **argv, struct cfg *c)
 {
 	static const struct option opts[] = {
 		{ "size", 1, NULL, 's' }, { "iters", 1, NULL, 'n' },
 		{ "program", 1, NULL, 'p' }, { "out", 1, NULL, 'o' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *prog = "/bin/true";
-	unsigned long mib = 1024;
-	uint64_t *call[NMETHODS], *clo[NMETHODS];
-	int iters = 300, opt, i, m, bad = 0;
-	size_t size, page = (size_t)sysconf(_SC_PAGESIZE), k;
-	FILE *out = stdout;
-	char *mem = NULL;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
-		case 's': mib = strtoul(optarg, NULL, 0); break;
-		case 'n': iters = atoi(optarg); break;
-		case 'p': prog = optarg; break;
+		case 's': c->mib = strtoul(optarg, NULL, 0); break;
+		case 'n': c->iters = atoi(optarg); break;
+		case 'p': c->prog = optarg; break;
 		case 'o':
-			out = fopen(optarg, "w");
-			if (!out) {
+			c->out = fopen(optarg, "w");
+			if (!c->out) {
 				perror(optarg);
 				return 2;
 			}
@@ -108,35 +111,46 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (iters < 1 || optind != argc)
+	if (c->iters < 1 || optind != argc)
 		return 2;
-	size = (size_t)mib << 20;
-	if (size) {
-		mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (mem == MAP_FAILED) {
-			fprintf(stderr, "afork-popen-bench: cannot hold %lu MiB\n", mib);
-			return 1;
-		}
-		madvise(mem, size, MADV_NOHUGEPAGE);
-		for (k = 0; k < size; k += page)
-			mem[k] = 1;
-	}
-	for (m = 0; m < NMETHODS; m++) {
-		call[m] = calloc((size_t)iters, sizeof(uint64_t));
-		clo[m] = calloc((size_t)iters, sizeof(uint64_t));
-		if (!call[m] || !clo[m])
-			return 1;
-	}
-	for (i = 0; i < iters; i++) {
+	return 0;
+}
+
+/* @mib MiB of touched memory, THP off; NULL for 0, MAP_FAILED if it cannot. */
+static char *hold(unsigned long mib)
+{
+	size_t size = (size_t)mib << 20, page = (size_t)sysconf(_SC_PAGESIZE), k;
+	char *mem;
+
+	if (!size)
+		return NULL;
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		return MAP_FAILED;
+	madvise(mem, size, MADV_NOHUGEPAGE);
+	for (k = 0; k < size; k += page)
+		mem[k] = 1;
+	return mem;
+}
+
+/*
+ * The rounds: each method's call and its pclose timed into @call and @clo;
+ * the number of children that did not exit 0, or -1 if a call failed.
+ */
+static int measure(const struct cfg *c, uint64_t **call, uint64_t **clo)
+{
+	int i, m, bad = 0;
+
+	for (i = 0; i < c->iters; i++) {
 		for (m = 0; m < NMETHODS; m++) {
 			uint64_t t0 = now_ns(), t1;
-			FILE *f = open_one(m, prog);
+			FILE *f = open_one(m, c->prog);
 			int st;
 
 			t1 = now_ns();
 			if (!f) {
 				fprintf(stderr, "afork-popen-bench: %s: %s\n", names[m], strerror(errno));
-				return 1;
+				return -1;
 			}
 			st = close_one(m, f);
 			call[m][i] = t1 - t0;
@@ -145,17 +159,50 @@ int main(int argc, char **argv)
 				bad++;
 		}
 	}
-	fprintf(out, "# afork-popen-bench: popen(\"%s\", \"r\") then pclose, %d rounds, parent %lu MiB, page %zu B\n",
-		prog, iters, mib, page);
-	fprintf(out, "size_mib,method,backend,n,call_p50_us,call_p90_us,call_p99_us,pclose_p50_us\n");
+	return bad;
+}
+
+/* The CSV: what was run, then a line per method. */
+static void report(const struct cfg *c, uint64_t **call, uint64_t **clo)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	int m, n = c->iters;
+
+	fprintf(c->out, "# afork-popen-bench: popen(\"%s\", \"r\") then pclose, %d rounds, parent %lu MiB, page %zu B\n",
+		c->prog, n, c->mib, page);
+	fprintf(c->out, "size_mib,method,backend,n,call_p50_us,call_p90_us,call_p99_us,pclose_p50_us\n");
 	for (m = 0; m < NMETHODS; m++) {
-		qsort(call[m], (size_t)iters, sizeof(uint64_t), cmp_u64);
-		qsort(clo[m], (size_t)iters, sizeof(uint64_t), cmp_u64);
-		fprintf(out, "%lu,%s,%s,%d,%.1f,%.1f,%.1f,%.1f\n", mib, names[m],
-			m == GLIBC ? "-" : afork_backend_name(afork_backend()), iters,
-			pct(call[m], iters, 50), pct(call[m], iters, 90),
-			pct(call[m], iters, 99), pct(clo[m], iters, 50));
+		qsort(call[m], (size_t)n, sizeof(uint64_t), cmp_u64);
+		qsort(clo[m], (size_t)n, sizeof(uint64_t), cmp_u64);
+		fprintf(c->out, "%lu,%s,%s,%d,%.1f,%.1f,%.1f,%.1f\n", c->mib, names[m],
+			m == GLIBC ? "-" : afork_backend_name(afork_backend()), n,
+			pct(call[m], n, 50), pct(call[m], n, 90),
+			pct(call[m], n, 99), pct(clo[m], n, 50));
 	}
+}
+
+int main(int argc, char **argv)
+{
+	struct cfg c = { "/bin/true", 1024, 300, stdout };
+	uint64_t *call[NMETHODS], *clo[NMETHODS];
+	int m, bad;
+
+	if (parse_args(argc, argv, &c))
+		return 2;
+	if (hold(c.mib) == MAP_FAILED) {
+		fprintf(stderr, "afork-popen-bench: cannot hold %lu MiB\n", c.mib);
+		return 1;
+	}
+	for (m = 0; m < NMETHODS; m++) {
+		call[m] = calloc((size_t)c.iters, sizeof(uint64_t));
+		clo[m] = calloc((size_t)c.iters, sizeof(uint64_t));
+		if (!call[m] || !clo[m])
+			return 1;
+	}
+	bad = measure(&c, call, clo);
+	if (bad < 0)
+		return 1;
+	report(&c, call, clo);
 	if (bad)
 		fprintf(stderr, "afork-popen-bench: %d children did not exit 0\n", bad);
 	return bad != 0;

@@ -72,6 +72,7 @@
 
 #define PERIOD_NS 1000000ull
 #define TIMER_TAG 1ull		/* user_data of the timerfd read (uring) */
+#define LIST_LEN 256		/* --sizes, --methods */
 
 extern char **environ;
 
@@ -277,7 +278,7 @@ static int loop_poll(const struct cfg *c, const char *method, struct run *r)
 	return 0;
 }
 
-/* Queue a read of the timerfd; the ring has room (see loop_uring). */
+/* Queue a read of the timerfd; the ring has room (see uring_open). */
 static void arm_timer(struct io_uring *ring, int fd, uint64_t *buf)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
@@ -286,91 +287,133 @@ static void arm_timer(struct io_uring *ring, int fd, uint64_t *buf)
 	io_uring_sqe_set_data64(sqe, TIMER_TAG);
 }
 
-/* uring: the same launch as afork_spawn, the loop is an io_uring. */
-static int loop_uring(const struct cfg *c, struct run *r)
-{
-	unsigned long reaped = 0;
-	unsigned int running = 0;
-	struct afork_uring *u;
+/*
+ * The uring loop: the ring, libafork-uring's watcher on it, the spawn
+ * attributes that let it watch the children, the timer and the buffer its
+ * read fills, and the children launched and not yet reaped.
+ */
+struct uring_loop {
 	struct io_uring ring;
-	struct afork_opts o;
+	struct afork_uring *u;
 	afork_spawnattr_t at;
-	uint64_t t0, last = 0, buf;
-	int fd, ret = -1;
+	int fd;
+	uint64_t t0, last, buf;
+	unsigned long reaped;
+	unsigned int running;
+};
 
-	if (io_uring_queue_init(2 * c->inflight + 16, &ring, 0) < 0)
+/* Set up the ring, the watcher, the attributes and the timer (armed). */
+static int uring_open(const struct cfg *c, struct uring_loop *l)
+{
+	struct afork_opts o;
+
+	if (io_uring_queue_init(2 * c->inflight + 16, &l->ring, 0) < 0)
 		return -1;
-	u = afork_uring_new(&ring, 0);
-	if (!u)
+	l->u = afork_uring_new(&l->ring, 0);
+	if (!l->u)
 		goto out_ring;
 	afork_opts_init(&o);
 	o.flags = AFORK_NOSIGCHLD | AFORK_WAITPID;
-	afork_uring_prep_opts(u, &o);
-	afork_spawnattr_init(&at);
-	if (afork_spawnattr_setafork(&at, o.flags, o.options))
+	afork_uring_prep_opts(l->u, &o);
+	afork_spawnattr_init(&l->at);
+	if (afork_spawnattr_setafork(&l->at, o.flags, o.options))
 		goto out_u;
-	fd = timer_open(&t0);
-	if (fd < 0)
+	l->fd = timer_open(&l->t0);
+	if (l->fd < 0)
 		goto out_u;
-	arm_timer(&ring, fd, &buf);
-	r->t_start = now_ns();
-	while (reaped < c->count) {
-		struct io_uring_cqe *cqe;
-		unsigned int head, seen = 0;
-		int res;
-
-		r->idle = now_ns();
-		res = io_uring_submit_and_wait(&ring, 1);
-		if (res < 0 && res != -EINTR)
-			goto out_fd;
-		io_uring_for_each_cqe(&ring, head, cqe) {
-			struct afork_uring_event ev;
-
-			seen++;
-			if (!afork_uring_owns(cqe)) {
-				if (cqe->user_data != TIMER_TAG || cqe->res != sizeof(buf))
-					goto out_fd;
-				tick(r, t0, last);
-				last = now_ns();
-				arm_timer(&ring, fd, &buf);
-				if (may_launch(c, r, running)) {
-					struct afork_child *ch;
-					uint64_t a = now_ns();
-					int e = afork_spawn(&ch, NULL, c->tiny, NULL, &at,
-							    tiny_argv, environ);
-
-					if (!e)
-						e = afork_uring_watch(u, ch, NULL) ? errno : 0;
-					r->launch[r->nlaunch++] = now_ns() - a;
-					if (!e) {
-						running++;
-					} else {
-						reaped++;
-						r->failed++;
-					}
-				}
-				continue;
-			}
-			if (afork_uring_handle(u, cqe, &ev) <= 0 ||
-			    !(ev.events & AFORK_URING_EXITED))
-				continue;
-			if (ev.error || !WIFEXITED(ev.status) || WEXITSTATUS(ev.status))
-				r->failed++;
-			afork_free(ev.child);
-			running--;
-			reaped++;
-		}
-		io_uring_cq_advance(&ring, seen);
-	}
-	r->t_end = now_ns();
-	ret = 0;
-out_fd:
-	close(fd);
+	arm_timer(&l->ring, l->fd, &l->buf);
+	return 0;
 out_u:
-	afork_spawnattr_destroy(&at);
-	afork_uring_free(u);
+	afork_spawnattr_destroy(&l->at);
+	afork_uring_free(l->u);
 out_ring:
-	io_uring_queue_exit(&ring);
+	io_uring_queue_exit(&l->ring);
+	return -1;
+}
+
+static void uring_close(struct uring_loop *l)
+{
+	close(l->fd);
+	afork_spawnattr_destroy(&l->at);
+	afork_uring_free(l->u);
+	io_uring_queue_exit(&l->ring);
+}
+
+/* The timer's read completed: a turn, the next read, and maybe a launch. */
+static int uring_tick(const struct cfg *c, struct run *r, struct uring_loop *l,
+		      const struct io_uring_cqe *cqe)
+{
+	struct afork_child *ch;
+	uint64_t a;
+	int e;
+
+	if (cqe->user_data != TIMER_TAG || cqe->res != sizeof(l->buf))
+		return -1;
+	tick(r, l->t0, l->last);
+	l->last = now_ns();
+	arm_timer(&l->ring, l->fd, &l->buf);
+	if (!may_launch(c, r, l->running))
+		return 0;
+	a = now_ns();
+	e = afork_spawn(&ch, NULL, c->tiny, NULL, &l->at, tiny_argv, environ);
+	if (!e)
+		e = afork_uring_watch(l->u, ch, NULL) ? errno : 0;
+	r->launch[r->nlaunch++] = now_ns() - a;
+	if (!e) {
+		l->running++;
+	} else {
+		l->reaped++;
+		r->failed++;
+	}
+	return 0;
+}
+
+/* A turn: wait on the ring, then every completion: the timer's, the children's. */
+static int uring_turn(const struct cfg *c, struct run *r, struct uring_loop *l)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int head, seen = 0;
+	int res;
+
+	r->idle = now_ns();
+	res = io_uring_submit_and_wait(&l->ring, 1);
+	if (res < 0 && res != -EINTR)
+		return -1;
+	io_uring_for_each_cqe(&l->ring, head, cqe) {
+		struct afork_uring_event ev;
+
+		seen++;
+		if (!afork_uring_owns(cqe)) {
+			if (uring_tick(c, r, l, cqe))
+				return -1;
+			continue;
+		}
+		if (afork_uring_handle(l->u, cqe, &ev) <= 0 ||
+		    !(ev.events & AFORK_URING_EXITED))
+			continue;
+		if (ev.error || !WIFEXITED(ev.status) || WEXITSTATUS(ev.status))
+			r->failed++;
+		afork_free(ev.child);
+		l->running--;
+		l->reaped++;
+	}
+	io_uring_cq_advance(&l->ring, seen);
+	return 0;
+}
+
+/* uring: the same launch as afork_spawn, the loop is an io_uring. */
+static int loop_uring(const struct cfg *c, struct run *r)
+{
+	struct uring_loop l = { .last = 0, .reaped = 0, .running = 0 };
+	int ret = 0;
+
+	if (uring_open(c, &l))
+		return -1;
+	r->t_start = now_ns();
+	while (!ret && l.reaped < c->count)
+		ret = uring_turn(c, r, &l);
+	r->t_end = now_ns();
+	uring_close(&l);
 	return ret;
 }
 
@@ -460,7 +503,27 @@ static void usage(void)
 	exit(2);
 }
 
-int main(int argc, char **argv)
+/* The exec target by default: afork-bench-tiny beside this program. */
+static const char *default_tiny(void)
+{
+	static char tiny[PATH_MAX];
+	char *slash;
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", tiny, sizeof(tiny) - 32);
+	if (n < 0)
+		return NULL;
+	tiny[n] = 0;
+	slash = strrchr(tiny, '/');
+	strcpy(slash ? slash + 1 : tiny, "afork-bench-tiny");
+	return tiny;
+}
+
+/*
+ * The options into @c and the lists of @sizes and @methods (LIST_LEN each);
+ * 0, or the exit status when one is wrong.
+ */
+static int parse_args(int argc, char **argv, struct cfg *c, char *sizes, char *methods)
 {
 	static const struct option opts[] = {
 		{ "where", 1, NULL, 'w' }, { "sizes", 1, NULL, 's' },
@@ -470,53 +533,41 @@ int main(int argc, char **argv)
 		{ "ticks", 1, NULL, 'k' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char sizes[256] = "0,1024,4096", methods[256] = "fork,posix_spawn,afork_spawn,uring";
-	char tiny[PATH_MAX], *s, *m, *save1, *save2, *slash;
-	struct cfg c = { "host", NULL, 500, 1, 10, stdout, NULL };
-	struct run r;
-	int opt, rc = 0;
-	ssize_t n;
+	int opt;
 
-	n = readlink("/proc/self/exe", tiny, sizeof(tiny) - 32);
-	if (n < 0)
-		return 2;
-	tiny[n] = 0;
-	slash = strrchr(tiny, '/');
-	strcpy(slash ? slash + 1 : tiny, "afork-bench-tiny");
-	c.tiny = tiny;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'w':
-			c.where = optarg;
+			c->where = optarg;
 			break;
 		case 's':
-			snprintf(sizes, sizeof(sizes), "%s", optarg);
+			snprintf(sizes, LIST_LEN, "%s", optarg);
 			break;
 		case 'm':
-			snprintf(methods, sizeof(methods), "%s", optarg);
+			snprintf(methods, LIST_LEN, "%s", optarg);
 			break;
 		case 'n':
-			c.count = strtoul(optarg, NULL, 0);
+			c->count = strtoul(optarg, NULL, 0);
 			break;
 		case 'j':
-			c.inflight = (unsigned int)strtoul(optarg, NULL, 0);
+			c->inflight = (unsigned int)strtoul(optarg, NULL, 0);
 			break;
 		case 't':
-			c.tiny = optarg;
+			c->tiny = optarg;
 			break;
 		case 'e':
-			c.every = (unsigned int)strtoul(optarg, NULL, 0);
+			c->every = (unsigned int)strtoul(optarg, NULL, 0);
 			break;
 		case 'k':
-			c.ticks = fopen(optarg, "w");
-			if (!c.ticks) {
+			c->ticks = fopen(optarg, "w");
+			if (!c->ticks) {
 				perror(optarg);
 				return 2;
 			}
 			break;
 		case 'o':
-			c.out = fopen(optarg, "w");
-			if (!c.out) {
+			c->out = fopen(optarg, "w");
+			if (!c->out) {
 				perror(optarg);
 				return 2;
 			}
@@ -525,55 +576,104 @@ int main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (!c.count || !c.inflight || !c.every || optind != argc)
+	if (!c->count || !c->inflight || !c->every || optind != argc)
 		usage();
-	if (access(c.tiny, X_OK)) {
-		perror(c.tiny);
+	if (access(c->tiny, X_OK)) {
+		perror(c->tiny);
 		return 2;
 	}
-	r.launch = calloc(c.count, sizeof(uint64_t));
-	r.window = calloc(c.count, sizeof(uint64_t));
-	r.every = c.every;
-	r.cap_stall = 4 * c.count + 1024;
-	r.stall = calloc(r.cap_stall, sizeof(*r.stall));
-	if (!r.launch || !r.window || !r.stall)
-		return 2;
-	fprintf(c.out, "# afork-stall-bench: timer every 1 ms, a launch every %u ticks, %lu children per method, %u in flight, page %ld B\n",
-		c.every, c.count, c.inflight, sysconf(_SC_PAGESIZE));
-	fprintf(c.out, "where,size_mib,method,backend,launches,failed,ticks,"
+	return 0;
+}
+
+/* Room for one method's samples; the stalls grow if they must (tick()). */
+static int run_alloc(const struct cfg *c, struct run *r)
+{
+	r->launch = calloc(c->count, sizeof(uint64_t));
+	r->window = calloc(c->count, sizeof(uint64_t));
+	r->every = c->every;
+	r->cap_stall = 4 * c->count + 1024;
+	r->stall = calloc(r->cap_stall, sizeof(*r->stall));
+	return r->launch && r->window && r->stall ? 0 : -1;
+}
+
+static void print_header(const struct cfg *c)
+{
+	fprintf(c->out, "# afork-stall-bench: timer every 1 ms, a launch every %u ticks, %lu children per method, %u in flight, page %ld B\n",
+		c->every, c->count, c->inflight, sysconf(_SC_PAGESIZE));
+	fprintf(c->out, "where,size_mib,method,backend,launches,failed,ticks,"
 		"launch_p50_us,launch_p99_us,launch_max_us,"
 		"stall_p50_us,stall_p99_us,stall_max_us,elapsed_s,"
 		"tail_busy_us,tail_wake_us,window_p99_us\n");
-	for (s = strtok_r(sizes, ",", &save1); s; s = strtok_r(NULL, ",", &save1)) {
-		unsigned long mib = strtoul(s, NULL, 0);
-		char *mem = hold(mib), list[256];
+}
 
-		if (mem == MAP_FAILED) {
-			fprintf(stderr, "afork-stall-bench: cannot hold %lu MiB\n", mib);
-			return 1;
-		}
-		snprintf(list, sizeof(list), "%s", methods);
-		for (m = strtok_r(list, ",", &save2); m; m = strtok_r(NULL, ",", &save2)) {
-			int e;
+/* One method at one size, from a fresh run; 1 if it failed, or a child did. */
+static int run_method(const struct cfg *c, struct run *r, unsigned long mib,
+		      const char *m)
+{
+	int e;
 
-			if (!known(m)) {
-				fprintf(stderr, "afork-stall-bench: unknown method %s\n", m);
-				return 2;
-			}
-			r.nlaunch = r.nstall = r.failed = 0;
-			memset(r.window, 0, c.count * sizeof(uint64_t));
-			r.since = c.every;
-			e = strcmp(m, "uring") ? loop_poll(&c, m, &r) : loop_uring(&c, &r);
-			if (e) {
-				fprintf(stderr, "afork-stall-bench: %s: %s\n", m, strerror(errno));
-				rc = 1;
-				continue;
-			}
-			report(&c, mib, m, &r);
-			rc |= r.failed != 0;
+	r->nlaunch = r->nstall = r->failed = 0;
+	memset(r->window, 0, c->count * sizeof(uint64_t));
+	r->since = c->every;
+	e = strcmp(m, "uring") ? loop_poll(c, m, r) : loop_uring(c, r);
+	if (e) {
+		fprintf(stderr, "afork-stall-bench: %s: %s\n", m, strerror(errno));
+		return 1;
+	}
+	report(c, mib, m, r);
+	return r->failed != 0;
+}
+
+/*
+ * Every method, in the order given, with @mib MiB held: 0, 1 if one failed,
+ * or minus the exit status if the bench cannot go on.
+ */
+static int run_size(const struct cfg *c, struct run *r, unsigned long mib,
+		    const char *methods)
+{
+	char *mem = hold(mib), list[LIST_LEN], *m, *save;
+	int rc = 0;
+
+	if (mem == MAP_FAILED) {
+		fprintf(stderr, "afork-stall-bench: cannot hold %lu MiB\n", mib);
+		return -1;
+	}
+	snprintf(list, sizeof(list), "%s", methods);
+	for (m = strtok_r(list, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
+		if (!known(m)) {
+			fprintf(stderr, "afork-stall-bench: unknown method %s\n", m);
+			return -2;
 		}
-		if (mem)
-			munmap(mem, (size_t)mib << 20);
+		rc |= run_method(c, r, mib, m);
+	}
+	if (mem)
+		munmap(mem, (size_t)mib << 20);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	char sizes[LIST_LEN] = "0,1024,4096";
+	char methods[LIST_LEN] = "fork,posix_spawn,afork_spawn,uring";
+	struct cfg c = { "host", NULL, 500, 1, 10, stdout, NULL };
+	char *s, *save;
+	struct run r;
+	int rc = 0, e;
+
+	c.tiny = default_tiny();
+	if (!c.tiny)
+		return 2;
+	e = parse_args(argc, argv, &c, sizes, methods);
+	if (e)
+		return e;
+	if (run_alloc(&c, &r))
+		return 2;
+	print_header(&c);
+	for (s = strtok_r(sizes, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
+		e = run_size(&c, &r, strtoul(s, NULL, 0), methods);
+		if (e < 0)
+			return -e;
+		rc |= e;
 	}
 	return rc;
 }

@@ -27,46 +27,29 @@
 
 extern char **environ;
 
-int main(int argc, char **argv)
+static void usage(const char *prog)
 {
-	const char *input = NULL;
-	struct afork_child **stage;
-	int n, i, opt, in_fd = -1, feed = -1, out[2], rc = 0;
-	char line[4096];
-	FILE *f;
+	fprintf(stderr, "usage: %s [-i TEXT] CMD...\n", prog);
+	exit(2);
+}
 
-	while ((opt = getopt(argc, argv, "i:")) != -1) {
-		if (opt != 'i') {
-			fprintf(stderr, "usage: %s [-i TEXT] CMD...\n", argv[0]);
-			return 2;
-		}
-		input = optarg;
-	}
-	n = argc - optind;
-	if (n < 1) {
-		fprintf(stderr, "usage: %s [-i TEXT] CMD...\n", argv[0]);
-		return 2;
-	}
-	stage = calloc((size_t)n, sizeof(*stage));
-	if (!stage)
-		return 1;
+/*
+ * Start the n stages, each "sh -c CMD" reading the one before; the first
+ * reads @in_fd if there is one (>= 0).  Returns the read end of the last
+ * stage's stdout, or -1.
+ */
+static int start_stages(char **cmd, int n, int in_fd, struct afork_child **stage)
+{
+	int i, out[2];
 
-	if (input) {
-		int p[2];
-
-		if (pipe2(p, O_CLOEXEC))
-			return 1;
-		in_fd = p[0];
-		feed = p[1];
-	}
 	for (i = 0; i < n; i++) {
-		char *sh[] = { "sh", "-c", argv[optind + i], NULL };
+		char *sh[] = { "sh", "-c", cmd[i], NULL };
 		afork_spawn_file_actions_t fa;
 		int r;
 
 		/* Every pipe is close-on-exec; dup2 gives the stage its ends. */
 		if (pipe2(out, O_CLOEXEC))
-			return 1;
+			return -1;
 		afork_spawn_file_actions_init(&fa);
 		if (in_fd >= 0)
 			afork_spawn_file_actions_adddup2(&fa, in_fd, 0);
@@ -76,7 +59,7 @@ int main(int argc, char **argv)
 		afork_spawn_file_actions_destroy(&fa);
 		if (r) {
 			fprintf(stderr, "afork_spawn: %s\n", strerror(r));
-			return 1;
+			return -1;
 		}
 		/* The child has its copies (or is about to): ours can go now. */
 		if (in_fd >= 0)
@@ -84,21 +67,40 @@ int main(int argc, char **argv)
 		close(out[1]);
 		in_fd = out[0];
 	}
+	return in_fd;
+}
 
-	if (feed >= 0) {
-		size_t len = strlen(input);
+/* Give @input, newline-terminated, to the first stage; closing ends its input. */
+static void feed_input(int feed, const char *input)
+{
+	size_t len = strlen(input);
 
-		if (write(feed, input, len) != (ssize_t)len ||
-		    (len && input[len - 1] != '\n' && write(feed, "\n", 1) != 1))
-			perror("write");
-		close(feed);
-	}
-	f = fdopen(in_fd, "r");
+	if (write(feed, input, len) != (ssize_t)len ||
+	    (len && input[len - 1] != '\n' && write(feed, "\n", 1) != 1))
+		perror("write");
+	close(feed);
+}
+
+/* Print the last stage's output with line numbers; -1 if it cannot be read. */
+static int print_output(int fd)
+{
+	char line[4096];
+	FILE *f;
+	int i;
+
+	f = fdopen(fd, "r");
 	if (!f)
-		return 1;
+		return -1;
 	for (i = 1; fgets(line, sizeof(line), f); i++)
 		printf("%4d  %s", i, line);
 	fclose(f);
+	return 0;
+}
+
+/* Wait for each stage and say how it went; 1 if one did not exit 0. */
+static int report_stages(struct afork_child **stage, int n)
+{
+	int i, rc = 0;
 
 	for (i = 0; i < n; i++) {
 		int st = 0, e;
@@ -117,6 +119,44 @@ int main(int argc, char **argv)
 			rc = 1;
 		afork_free(stage[i]);
 	}
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *input = NULL;
+	struct afork_child **stage;
+	int n, opt, in_fd = -1, feed = -1, out, rc;
+
+	while ((opt = getopt(argc, argv, "i:")) != -1) {
+		if (opt != 'i')
+			usage(argv[0]);
+		input = optarg;
+	}
+	n = argc - optind;
+	if (n < 1)
+		usage(argv[0]);
+	stage = calloc((size_t)n, sizeof(*stage));
+	if (!stage)
+		return 1;
+
+	if (input) {
+		int p[2];
+
+		if (pipe2(p, O_CLOEXEC))
+			return 1;
+		in_fd = p[0];
+		feed = p[1];
+	}
+	out = start_stages(argv + optind, n, in_fd, stage);
+	if (out < 0)
+		return 1;
+	if (feed >= 0)
+		feed_input(feed, input);
+	if (print_output(out))
+		return 1;
+
+	rc = report_stages(stage, n);
 	free(stage);
 	return rc;
 }

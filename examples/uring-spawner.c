@@ -93,28 +93,31 @@ static int report(const struct afork_uring_event *ev, int quiet)
 	return failed;
 }
 
-int main(int argc, char **argv)
-{
-	unsigned long n = 1, k = 1, started = 0, done = 0, inflight = 0;
-	unsigned long failed = 0;
-	struct afork_uring *u;
-	struct io_uring ring;
-	struct afork_opts opts;
+/* The run: its options, the ring that watches the children, the counts. */
+struct spawner {
+	unsigned long n, k;	/* children to run, at most in flight at once */
+	int quiet;
 	struct job job;
-	unsigned int paths;
-	int quiet = 0, opt, r;
-	double t0, t;
+	struct io_uring ring;
+	struct afork_uring *u;
+	struct afork_opts opts;
+	unsigned long started, done, inflight, failed;
+};
+
+static void parse_args(struct spawner *s, int argc, char **argv)
+{
+	int opt;
 
 	while ((opt = getopt(argc, argv, "+n:k:q")) != -1) {
 		switch (opt) {
 		case 'n':
-			n = number(optarg, ULONG_MAX / 2);
+			s->n = number(optarg, ULONG_MAX / 2);
 			break;
 		case 'k':
-			k = number(optarg, 4096);
+			s->k = number(optarg, 4096);
 			break;
 		case 'q':
-			quiet = 1;
+			s->quiet = 1;
 			break;
 		default:
 			usage();
@@ -122,80 +125,119 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		usage();
-	job.argv = argv + optind;
-	job.envp = environ;
-	job.path = getenv("PATH");	/* read here: the child must not */
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	s->job.argv = argv + optind;
+	s->job.envp = environ;
+	s->job.path = getenv("PATH");	/* read here: the child must not */
+}
+
+/* The ring, libafork-uring's helpers on it, and the options they need. */
+static int setup(struct spawner *s)
+{
+	int r;
 
 	/* Two requests per child, and room for re-arming. */
-	r = io_uring_queue_init((unsigned int)(2 * k + 8), &ring, 0);
+	r = io_uring_queue_init((unsigned int)(2 * s->k + 8), &s->ring, 0);
 	if (r < 0) {
 		fprintf(stderr, "uring-spawner: io_uring_queue_init: %s\n", strerror(-r));
-		return 2;
+		return -1;
 	}
-	u = afork_uring_new(&ring, 0);
-	if (!u) {
+	s->u = afork_uring_new(&s->ring, 0);
+	if (!s->u) {
 		perror("uring-spawner: afork_uring_new");
-		return 2;
+		return -1;
 	}
-	afork_opts_init(&opts);
-	opts.flags = AFORK_NOSIGCHLD | AFORK_WAITPID;
-	afork_uring_prep_opts(u, &opts);
+	afork_opts_init(&s->opts);
+	s->opts.flags = AFORK_NOSIGCHLD | AFORK_WAITPID;
+	afork_uring_prep_opts(s->u, &s->opts);
+	return 0;
+}
 
-	t0 = now();
-	while (done < n) {
-		struct io_uring_cqe *cqe;
-		unsigned int head, seen = 0;
+/* Start children, up to K in flight and N in all; the ring watches each. */
+static int start_children(struct spawner *s)
+{
+	while (s->started < s->n && s->inflight < s->k) {
+		struct afork_child *c;
 
-		while (started < n && inflight < k) {
-			struct afork_child *c;
-
-			if (afork_start_ctx(&c, &opts, child_main, &job) < 0) {
-				if ((errno == EAGAIN || errno == ENOMEM) && inflight)
-					break;	/* limits: wait for some to finish */
-				perror("uring-spawner: afork_start_ctx");
-				return 2;
-			}
-			started++;
-			if (afork_uring_watch(u, c, (void *)(uintptr_t)started) < 0) {
-				perror("uring-spawner: afork_uring_watch");
-				return 2;
-			}
-			inflight++;
+		if (afork_start_ctx(&c, &s->opts, child_main, &s->job) < 0) {
+			if ((errno == EAGAIN || errno == ENOMEM) && s->inflight)
+				break;	/* limits: wait for some to finish */
+			perror("uring-spawner: afork_start_ctx");
+			return -1;
 		}
-		r = io_uring_submit_and_wait(&ring, 1);
-		if (r < 0 && r != -EINTR) {
-			fprintf(stderr, "uring-spawner: io_uring_submit_and_wait: %s\n",
-				strerror(-r));
-			return 2;
+		s->started++;
+		if (afork_uring_watch(s->u, c, (void *)(uintptr_t)s->started) < 0) {
+			perror("uring-spawner: afork_uring_watch");
+			return -1;
 		}
-		io_uring_for_each_cqe(&ring, head, cqe) {
-			struct afork_uring_event ev;
-
-			seen++;
-			if (!afork_uring_owns(cqe) ||
-			    afork_uring_handle(u, cqe, &ev) <= 0 ||
-			    !(ev.events & AFORK_URING_EXITED))
-				continue;
-			failed += (unsigned long)report(&ev, quiet);
-			afork_free(ev.child);
-			inflight--;
-			done++;
-		}
-		io_uring_cq_advance(&ring, seen);
+		s->inflight++;
 	}
-	t = now() - t0;
+	return 0;
+}
 
-	paths = afork_uring_paths(u);
+/* Wait for the ring; report and free every child that exited. */
+static int reap_children(struct spawner *s)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int head, seen = 0;
+	int r;
+
+	r = io_uring_submit_and_wait(&s->ring, 1);
+	if (r < 0 && r != -EINTR) {
+		fprintf(stderr, "uring-spawner: io_uring_submit_and_wait: %s\n",
+			strerror(-r));
+		return -1;
+	}
+	io_uring_for_each_cqe(&s->ring, head, cqe) {
+		struct afork_uring_event ev;
+
+		seen++;
+		if (!afork_uring_owns(cqe) ||
+		    afork_uring_handle(s->u, cqe, &ev) <= 0 ||
+		    !(ev.events & AFORK_URING_EXITED))
+			continue;
+		s->failed += (unsigned long)report(&ev, s->quiet);
+		afork_free(ev.child);
+		s->inflight--;
+		s->done++;
+	}
+	io_uring_cq_advance(&s->ring, seen);
+	return 0;
+}
+
+/* The throughput, and which paths the helpers took. */
+static void summary(const struct spawner *s, double t)
+{
+	unsigned int paths = afork_uring_paths(s->u);
+
 	printf("uring-spawner: %lu children, at most %lu in flight, %lu failed, "
 	       "%.3f s, %.0f children/s (backend %s, release %s, exit %s)\n",
-	       n, k, failed, t, t > 0 ? (double)n / t : 0.0,
+	       s->n, s->k, s->failed, t, t > 0 ? (double)s->n / t : 0.0,
 	       afork_backend_name(afork_backend()),
 	       afork_uring_path_name(paths & (AFORK_URING_RELEASE_FUTEX |
 					      AFORK_URING_RELEASE_POLL)),
 	       afork_uring_path_name(paths & (AFORK_URING_EXIT_WAITID |
 					      AFORK_URING_EXIT_POLL)));
-	afork_uring_free(u);
-	io_uring_queue_exit(&ring);
-	return failed ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct spawner s = { .n = 1, .k = 1 };
+	double t0, t;
+
+	parse_args(&s, argc, argv);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (setup(&s))
+		return 2;
+
+	t0 = now();
+	while (s.done < s.n) {
+		if (start_children(&s) || reap_children(&s))
+			return 2;
+	}
+	t = now() - t0;
+
+	summary(&s, t);
+	afork_uring_free(s.u);
+	io_uring_queue_exit(&s.ring);
+	return s.failed ? 1 : 0;
 }
