@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -87,23 +88,54 @@ static struct tls_probe_proc tls_probe_start(const char *tls_env)
 	return p;
 }
 
-/* The copy alone: static TLS and TCB, then the dtv, 100,000 times; ns each. */
-static double tls_copy_ns(size_t size, size_t dtv_bytes)
+/*
+ * The calling thread's TLS as libafork copies it (lib/src/tls.c): x86-64
+ * (variant II) has the TLS blocks below the thread pointer and struct
+ * pthread (the TCB) above, and @size counts both; arm64 (variant I) has
+ * struct pthread below and the TCB and TLS blocks above, @size without
+ * struct pthread.  The dtv pointer is the TCB's second word on x86-64, its
+ * first on arm64.
+ */
+struct tls_region {
+	const char *lo;
+	size_t len;
+	const size_t *dtv;
+};
+
+static struct tls_region tls_region(size_t size, size_t pthread)
 {
-	char *buf = aligned_alloc(64, (size + dtv_bytes + 63) & ~(size_t)63);
+	struct tls_region r;
 	uintptr_t tp;
+
+#if defined(__x86_64__)
+	__asm__("movq %%fs:0, %0" : "=r"(tp));
+	r.lo = (const char *)tp - (size - pthread);
+	r.len = size;
+	r.dtv = ((const size_t *const *)tp)[1];
+#elif defined(__aarch64__)
+	__asm__("mrs %0, tpidr_el0" : "=r"(tp));
+	r.lo = (const char *)tp - pthread;
+	r.len = pthread + size;
+	r.dtv = ((const size_t *const *)tp)[0];
+#else
+#error "afork-bench --tls-cost: x86_64 and aarch64 only"
+#endif
+	return r;
+}
+
+/* The copy alone: static TLS and TCB, then the dtv, 100,000 times; ns each. */
+static double tls_copy_ns(struct tls_region r, size_t dtv_bytes)
+{
+	char *buf = aligned_alloc(64, (r.len + dtv_bytes + 63) & ~(size_t)63);
 	int64_t t0;
 	int i;
 
 	if (!buf)
 		die("out of memory");
-	__asm__("movq %%fs:0, %0" : "=r"(tp));
 	t0 = now_ns();
 	for (i = 0; i < 100000; i++) {
-		memcpy(buf, (const char *)tp - (size - _thread_db_sizeof_pthread),
-		       size);
-		memcpy(buf + size, (const size_t *)*(size_t **)(tp + 8) - 2,
-		       dtv_bytes);
+		memcpy(buf, r.lo, r.len);
+		memcpy(buf + r.len, r.dtv - 2, dtv_bytes);
 		__asm__ volatile("" : : "r"(buf) : "memory");
 	}
 	t0 = now_ns() - t0;
@@ -138,7 +170,7 @@ int tls_cost(int samples)
 {
 	int rounds = (samples + TLS_BATCH - 1) / TLS_BATCH, n = rounds * TLS_BATCH;
 	size_t size = 0, align = 0, dtv_bytes, bytes;
-	const size_t *dtv;
+	struct tls_region r;
 	double *v[2], copy_ns, own, shared;
 
 	if (!_dl_get_tls_static_info || !&_thread_db_sizeof_pthread) {
@@ -146,10 +178,10 @@ int tls_cost(int samples)
 		return 0;
 	}
 	_dl_get_tls_static_info(&size, &align);
-	__asm__("movq %%fs:8, %0" : "=r"(dtv));
-	dtv_bytes = (dtv[-2] + 2) * 2 * sizeof(size_t);
-	bytes = size + dtv_bytes;
-	copy_ns = tls_copy_ns(size, dtv_bytes);
+	r = tls_region(size, _thread_db_sizeof_pthread);
+	dtv_bytes = (r.dtv[-2] + 2) * 2 * sizeof(size_t);
+	bytes = r.len + dtv_bytes;
+	copy_ns = tls_copy_ns(r, dtv_bytes);
 
 	v[0] = calloc((size_t)n, sizeof(double));
 	v[1] = calloc((size_t)n, sizeof(double));
@@ -160,8 +192,8 @@ int tls_cost(int samples)
 	shared = median_of(v[1], n);
 	printf("tls-cost: clone3 backend, %d samples each, interleaved by %d\n",
 	       n, TLS_BATCH);
-	printf("tls-cost: bytes copied per child: %zu (static TLS %zu incl. TCB %u, dtv %zu), align %zu\n",
-	       bytes, size, _thread_db_sizeof_pthread, dtv_bytes, align);
+	printf("tls-cost: bytes copied per child: %zu (static TLS and TCB %zu, struct pthread %u of them, dtv %zu), align %zu\n",
+	       bytes, r.len, _thread_db_sizeof_pthread, dtv_bytes, align);
 	printf("tls-cost: copy alone: %.0f ns\n", copy_ns);
 	printf("tls-cost: afork() blocked, median: own TLS %.0f ns, shared TLS %.0f ns, difference %+.0f ns (%.2fx)\n",
 	       own, shared, own - shared, own / shared);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# The guest target of issue 14: every afork method on the syscall backend
+# The guest target: every afork method on the syscall backend
 # at most 0.85x the same method on clone3, as the median over several
 # guest runs with the spread.  Reads the runs' CSVs (afork-bench), prints
 # a markdown table: per method and parent size, the syscall/clone3 ratio

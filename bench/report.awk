@@ -269,11 +269,11 @@ END {
 		}
 	}
 
-	# ---- targets (issue 6), exec target "static", ratios within this run
+	# ---- targets, exec target "static", ratios within this run
 	tg = "static"
 	if (!(tg in tgseen))
 		tg = tgs[1]
-	printf "#### Targets (issue 6; exec target `%s`, medians, ratios within this run)\n\n", tg
+	printf "#### Targets (exec target `%s`, medians, ratios within this run)\n\n", tg
 	if (guest)
 		printf "Guest run: only the syscall-vs-clone target is judged here; the host targets are shown for reference (TCG timings are not host timings).\n\n"
 	print "| target | worst ratio | limit | verdict |"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# What a user would pick instead of afork_spawn (issue 14.4): the blocked
+# What a user would pick instead of afork_spawn: the blocked
 # time of Rust's std::process::Command::spawn and CPython's
 # subprocess.Popen from a parent holding MIB MiB, beside afork_spawn and
 # glibc's posix_spawn in C, and each runtime again under libafork-preload

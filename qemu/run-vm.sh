@@ -85,7 +85,7 @@ boot_margin=180
 # notices (it has no ACPI or keyboard controller, and the kernel's last
 # resort, a jump to the firmware, boots the kernel again in a loop).  The log is kept at full verbosity so that splats
 # show in it.  afork.timeout is read by /init.
-cmdline="console=ttyS0 panic=-1 reboot=t afork.timeout=$timeout"
+cmdline="console=ttyS0 panic=-1 reboot=t afork.timeout=$timeout afork.epoch=$(date +%s)"
 
 # A usable clock for timings in the guest (see qemu/tsc-khz.c): the host's
 # TSC frequency, which TCG's RDTSC runs at.  KVM guests use kvm-clock;
@@ -111,7 +111,7 @@ cmdline="$cmdline $append"
 # reboot=t is x86's.  The CPU: `max` (see docs/arm64.md for the timings
 # against cortex-a57).
 if [ "$arch" = arm64 ]; then
-	cmdline="console=ttyAMA0 panic=-1 afork.timeout=$timeout $append"
+	cmdline="console=ttyAMA0 panic=-1 afork.timeout=$timeout afork.epoch=$(date +%s) $append"
 	machine="-M virt,gic-version=3 -cpu ${VM_CPU:-max}"
 	verdict_dev="-semihosting-config enable=on,target=native,userspace=on"
 else
