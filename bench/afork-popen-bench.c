@@ -26,23 +26,10 @@
 #include <afork.h>
 #include <afork_spawn.h>
 
+#include "bench-time.h"
+
 enum { GLIBC, AFORK_POPEN, AFORK_POPENVE, NMETHODS };
 static const char *const names[NMETHODS] = { "popen", "afork_popen", "afork_popenve" };
-
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 /* Nearest-rank percentile of n sorted samples, in µs. */
 static double pct(const uint64_t *v, int n, double p)

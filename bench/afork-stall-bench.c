@@ -70,6 +70,8 @@
 #include <afork_spawn.h>
 #include <afork_uring.h>
 
+#include "bench-time.h"
+
 #define PERIOD_NS 1000000ull
 #define TIMER_TAG 1ull		/* user_data of the timerfd read (uring) */
 #define LIST_LEN 256		/* --sizes, --methods */
@@ -114,21 +116,6 @@ static int may_launch(const struct cfg *c, struct run *r, unsigned int running)
 		return 0;
 	r->since = 0;
 	return 1;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 /* The p-th percentile (nearest rank) of n sorted samples, in µs. */

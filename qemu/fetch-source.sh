@@ -5,7 +5,7 @@
 #
 # Reads the pinned package, version and sha256 from qemu/linux-source.conf.
 # apt runs with a private sources list and private state and cache folders
-# under build/linux-source/apt, so the host's configuration and package
+# under build/linux-source/apt (qemu/private-apt.sh), so the host's configuration and package
 # lists are never changed; only `apt-get update` and `apt-get download` are
 # used, with the host's keyring (debian-archive-keyring carries trixie's).
 #
@@ -23,21 +23,11 @@ out=$1
 
 mkdir -p "$(dirname "$out")"
 dir=$(cd "$(dirname "$out")" && pwd)
-apt=$dir/apt
-mkdir -p "$apt/etc/preferences.d" "$apt/state/lists/partial" \
-	"$apt/cache/archives/partial" "$apt/dl"
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-echo "deb [signed-by=$keyring] $LINUX_SOURCE_URI $LINUX_SOURCE_SUITE $LINUX_SOURCE_COMPONENT" \
-	>"$apt/etc/sources.list"
-aptp() {	# apt-get or apt-cache ($1) with the private setup
-	tool=$1; shift
-	$tool -q -o Dir::Etc::SourceList="$apt/etc/sources.list" \
-		-o Dir::Etc::SourceParts=/dev/null \
-		-o Dir::Etc::Preferences="$apt/etc/preferences" \
-		-o Dir::Etc::PreferencesParts="$apt/etc/preferences.d" \
-		-o Dir::State="$apt/state" -o Dir::State::Status=/dev/null \
-		-o Dir::Cache="$apt/cache" -o APT::Get::List-Cleanup=0 "$@"
-}
+# shellcheck source=qemu/private-apt.sh
+. "$here/private-apt.sh"
+private_apt "$dir/apt" \
+	"deb [signed-by=$keyring] $LINUX_SOURCE_URI $LINUX_SOURCE_SUITE $LINUX_SOURCE_COMPONENT"
 fail() {
 	cat >&2 <<MSG
 fetch-source: $*

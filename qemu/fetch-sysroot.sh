@@ -9,7 +9,7 @@
 # kernel's clone3 selftests).  The cross compiler itself
 # (gcc-aarch64-linux-gnu) comes from the host's apt as usual.
 #
-# apt runs as in qemu/fetch-source.sh: a private sources list (the host's
+# apt runs as in qemu/fetch-source.sh (qemu/private-apt.sh): a private sources list (the host's
 # Debian release, from /etc/os-release, main component) and private state
 # and cache folders under OUTDIR/apt, with the host's keyring, and with
 # APT::Architecture set to DEBARCH for these commands only; the host's dpkg
@@ -40,25 +40,13 @@ keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-apt=$out/apt
-mkdir -p "$apt/etc/preferences.d" "$apt/state/lists/partial" \
-	"$apt/cache/archives/partial" "$apt/dl"
-echo "deb [arch=$arch signed-by=$keyring] $uri $suite main" >"$apt/etc/sources.list"
-aptp() {	# apt-get or apt-cache ($1) with the private setup
-	tool=$1; shift
-	$tool -q -o Dir::Etc::SourceList="$apt/etc/sources.list" \
-		-o Dir::Etc::SourceParts=/dev/null \
-		-o Dir::Etc::Preferences="$apt/etc/preferences" \
-		-o Dir::Etc::PreferencesParts="$apt/etc/preferences.d" \
-		-o Dir::State="$apt/state" -o Dir::State::Status=/dev/null \
-		-o Dir::Cache="$apt/cache" -o APT::Get::List-Cleanup=0 \
-		-o APT::Architecture="$arch" -o APT::Architectures="$arch" "$@"
-}
+# shellcheck source=qemu/private-apt.sh
+. "$(dirname "$0")/private-apt.sh"
+private_apt "$out/apt" "deb [arch=$arch signed-by=$keyring] $uri $suite main" "$arch"
 
 echo "==> fetching $* ($arch, $suite; private apt state under ${apt#"$PWD"/})"
 aptp apt-get update >"$apt/update.log" 2>&1 ||
 	{ cat "$apt/update.log" >&2; echo "fetch-sysroot: apt-get update failed" >&2; exit 1; }
-rm -f "$apt/dl"/*.deb
 (cd "$apt/dl" && aptp apt-get download "$@") >"$apt/download.log" 2>&1 ||
 	{ cat "$apt/download.log" >&2; echo "fetch-sysroot: apt-get download $* failed" >&2; exit 1; }
 

@@ -20,22 +20,10 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:?usage: $0 OUTDIR}
-mkdir -p "$out"
-tap=$out/objects.tap
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=scripts/tap-results.sh
+. "$top/scripts/tap-results.sh"
+tap_begin "$out" objects
 cd "$top"
-
-n=0
-results=()
-result() {	# result OK|FAIL|SKIP description [reason]
-	n=$((n + 1))
-	case $1 in
-	OK)   results+=("ok $n $2") ;;
-	FAIL) results+=("not ok $n $2") ;;
-	SKIP) results+=("ok $n $2 # SKIP $3") ;;
-	esac
-}
 
 # child_refs OBJDIR: the child-side objects' references to symbols that no
 # object of the library defines, one "object: symbol" a line.
@@ -124,11 +112,4 @@ else
 	fi
 fi
 
-{
-	echo "TAP version 13"
-	echo "1..$n"
-	printf '%s\n' "${results[@]}"
-	[ -f "$tmp/diag" ] && cat "$tmp/diag"
-} >"$tap"
-cat "$tap"
-! grep -q '^not ok' "$tap"
+tap_end

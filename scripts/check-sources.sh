@@ -10,22 +10,10 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:?usage: $0 OUTDIR}
-mkdir -p "$out"
-tap=$out/sources.tap
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=scripts/tap-results.sh
+. "$top/scripts/tap-results.sh"
+tap_begin "$out" sources
 cd "$top"
-
-n=0
-results=()
-result() {	# result OK|FAIL|SKIP description [reason]
-	n=$((n + 1))
-	case $1 in
-	OK)   results+=("ok $n $2") ;;
-	FAIL) results+=("not ok $n $2") ;;
-	SKIP) results+=("ok $n $2 # SKIP $3") ;;
-	esac
-}
 
 # The text of FILE as the series adds it (new files only).
 from_series() {
@@ -109,10 +97,4 @@ else
 	result SKIP "checkpatch --strict on the series" "no kernel tree yet (build/linux); the guest stage extracts it"
 fi
 
-{
-	echo "1..$n"
-	printf '%s\n' "${results[@]}"
-	[ -f "$tmp/diag" ] && cat "$tmp/diag"
-} >"$tap"
-cat "$tap"
-! grep -q '^not ok' "$tap"
+tap_end
