@@ -166,6 +166,13 @@ int afork__pool_get(size_t stack_size, struct afork_child **cp);	/* 0 or -errno 
 void afork__pool_put(struct afork_child *c);	/* never started a child */
 void afork__pool_disown(struct afork_child *c);	/* the handle is gone */
 size_t afork__pool_default_stack(void);
+/*
+ * The stack size to ask for when @need bytes must fit: the smallest of
+ * the default and its doublings (AFORK_POOL_CLASSES sizes), which the pool
+ * keeps when free, or @need itself beyond them.
+ */
+#define AFORK_POOL_CLASSES 3
+size_t afork__pool_class(size_t need);
 size_t afork__pool_round(size_t size);		/* 0 if out of range */
 void afork__pool_env(void);
 void afork__atfork_pool(int phase);

@@ -84,6 +84,33 @@ void afork__pool_env(void)
 	max_stacks = env_ulong("AFORK_POOL_MAX", max_stacks);
 }
 
+/*
+ * The sizes a free stack is kept at: the default, and its doublings up to
+ * AFORK_POOL_CLASSES of them (spawn, popen and system ask for those,
+ * afork__pool_class()).  Any other size is unmapped when done with.
+ */
+static int pool_keeps(size_t stack_size)
+{
+	size_t s = default_stack;
+	int i;
+
+	for (i = 0; i < AFORK_POOL_CLASSES; i++, s *= 2)
+		if (stack_size == s)
+			return 1;
+	return 0;
+}
+
+size_t afork__pool_class(size_t need)
+{
+	size_t s = afork__pool_default_stack();
+	int i;
+
+	for (i = 0; i < AFORK_POOL_CLASSES; i++, s *= 2)
+		if (need <= s)
+			return s;
+	return need;
+}
+
 size_t afork__pool_default_stack(void)
 {
 	size_t s;
@@ -121,7 +148,7 @@ static void busy_del(struct afork_child *c)
  */
 static void recycle(struct afork_child *c, struct afork_child **unmap)
 {
-	if (n_free < max_free && c->stack_size == default_stack) {
+	if (n_free < max_free && pool_keeps(c->stack_size)) {
 		c->next = free_list;
 		free_list = c;
 		n_free++;

@@ -148,7 +148,7 @@ int afork__spawn(struct afork_child **childp, struct spawn_req *r)
 	struct afork_opts opts;
 	struct afork_child *c;
 	struct fill f;
-	size_t need, argc = 0, envc = 0, stack;
+	size_t need, argc = 0, envc = 0;
 	int saved = errno, err;
 
 	if (!r->path)
@@ -183,9 +183,8 @@ int afork__spawn(struct afork_child **childp, struct spawn_req *r)
 	opts.options = (childp && !r->no_handle ? attr->options : 0) |
 		       AFORK_OPT_SIGMASK;
 	sigfillset(&opts.sigmask);	/* until the child's last step */
-	stack = afork__pool_default_stack();
-	if (need + SPAWN_WORK_STACK > stack)
-		opts.stack_size = need + SPAWN_WORK_STACK;
+	/* A size the pool keeps: popen's stack is reused, not mapped anew. */
+	opts.stack_size = afork__pool_class(need + SPAWN_WORK_STACK);
 
 	f = (struct fill){ r, attr, search, argc, envc, shield };
 	err = afork__start(&(struct afork_start_req){

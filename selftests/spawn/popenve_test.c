@@ -145,6 +145,33 @@ TEST_F(popenve, argv_literal)
 	EXPECT_EQ(0, afork_pclose(f));
 }
 
+/*
+ * A popen's stack goes back to the pool at pclose and the next popen takes
+ * it again: 20 popens map at most one stack (the vfork backend's worker
+ * may give one back a little late: two).  The shield's stack is larger
+ * than the default; the pool keeps it because spawn asks for one of the
+ * sizes it keeps.
+ */
+TEST_F(popenve, stack_reused)
+{
+	char *argv[] = { "pv", "--pv", "exit", "0", NULL };
+	struct afork_pool_stats ps0 = { .size = sizeof(ps0) };
+	struct afork_pool_stats ps = { .size = sizeof(ps) };
+	int i;
+
+	ASSERT_EQ(0, afork_pool_stats(&ps0));
+	for (i = 0; i < 20; i++) {
+		FILE *f = afork_popenve(helper_path(), argv, NULL, "r");
+
+		ASSERT_NE(NULL, f);
+		ASSERT_EQ(0, afork_pclose(f));
+	}
+	ASSERT_EQ(0, afork_pool_stats(&ps));
+	EXPECT_LE(ps.maps - ps0.maps,
+		  self->id == AFORK_BACKEND_VFORK ? 2ul : 1ul);
+	EXPECT_GE(ps.reuses - ps0.reuses, 18ul);
+}
+
 /* envp is the program's whole environment; NULL passes the caller's. */
 TEST_F(popenve, environment)
 {
