@@ -25,6 +25,7 @@ else
 fi
 awk -F, '
 /^# where: / { where = substr($0, 10); next }
+/^# kernel: / { where = where ", " substr($0, 11); next }
 /^# afork-popen-bench: / { setup = substr($0, 22); next }
 /^#/ || $1 == "size_mib" { next }
 { m[++n] = $2; be[$2] = $3; p50[$2] = $5; p90[$2] = $6; p99[$2] = $7; pc[$2] = $8; size = $1 }

@@ -40,17 +40,8 @@ host)
 	mv "$out/results.csv.tmp" "$out/results.csv"
 	;;
 vm-log)
-	# Console lines: strip CRs and NULs; keep what is between the markers,
-	# minus kernel messages ("[    1.234] ...").
-	tr -d '\000\r' <"$src" | awk '
-		/^### afork-bench CSV BEGIN/ { on = 1; seen = 1; next }
-		/^### afork-bench CSV END/ { on = 0; done = 1; next }
-		on && !/^\[ *[0-9]+\.[0-9]+\] / { print }
-		END { exit !(seen && done) }' >"$out/results.csv.tmp" || {
-		echo "run.sh: no complete afork-bench CSV in $src" >&2
-		rm -f "$out/results.csv.tmp"
-		exit 1
-	}
+	"$here/console-section.sh" "$src" "afork-bench CSV" >"$out/results.csv.tmp" ||
+		{ rm -f "$out/results.csv.tmp"; exit 1; }
 	mv "$out/results.csv.tmp" "$out/results.csv"
 	;;
 report)

@@ -42,15 +42,8 @@ payload)
 	;;
 vm-log)
 	mkdir -p "$out"
-	tr -d '\000\r' <"$src" | awk '
-		/^### afork-stall CSV BEGIN/ { on = 1; seen = 1; next }
-		/^### afork-stall CSV END/ { on = 0; done = 1; next }
-		on && !/^\[ *[0-9]+\.[0-9]+\] / { print }
-		END { exit !(seen && done) }' >"$out/stall.csv.tmp" || {
-		echo "stall.sh: no complete afork-stall CSV in $src" >&2
-		rm -f "$out/stall.csv.tmp"
-		exit 1
-	}
+	"$here/console-section.sh" "$src" "afork-stall CSV" >"$out/stall.csv.tmp" ||
+		{ rm -f "$out/stall.csv.tmp"; exit 1; }
 	mv "$out/stall.csv.tmp" "$out/stall.csv"
 	;;
 report)

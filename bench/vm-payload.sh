@@ -4,7 +4,8 @@
 #
 #   bench/vm-payload.sh BUILD_DIR PAYLOAD_DIR [afork-bench options...]
 #
-# BUILD_DIR holds the static afork-bench and afork-bench-tiny.  The
+# BUILD_DIR holds the static afork-bench, afork-bench-tiny and
+# afork-popen-bench.  The
 # payload (qemu/payload.sh) runs the benchmark with the guest's defaults
 # (below; options given here are appended and win, each one word) and
 # prints the CSV on the console between "### afork-bench CSV BEGIN" and
@@ -41,4 +42,9 @@ fi
 	--tput-n 64 --tput-rounds 1 --tput-budget 4 \
 	--focus raw_clone_vm,afork_syscall,afork_clone3,afork_clone_legacy,afork_poll_syscall,afork_poll_clone3,afork_spawn_syscall,afork_spawn_clone3 \
 	--focus-iters 300 "$@"
+# The popen bench beside it (afork-popen-bench: glibc popen, afork_popen,
+# afork_popenve from a 1 GiB parent; /bin/true is busybox here).
+"$payload" file "$dest" "$build/afork-popen-bench"
+"$payload" add "$dest" popen 1200 "$here/guest-csv.sh" -- \
+	afork-popen - /payload/bin/afork-popen-bench --iters 200
 echo "==> guest payload: ${dest}"

@@ -15,14 +15,9 @@ gdb=$(command -v gdb 2>/dev/null) || {
 }
 
 rm -rf "$dest"
-mkdir -p "$dest/bin" "$dest/lib" "$dest/libexec" "$dest/data"
-cp -L "$gdb" "$dest/libexec/gdb"
-loader=
-for lib in $(ldd "$gdb" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\/.*ld-linux/ { print $1 }'); do
-	cp -L "$lib" "$dest/lib/"
-	case $lib in */ld-linux*) loader=$(basename "$lib") ;; esac
-done
-[ -n "$loader" ] || { echo "gdb-payload: no dynamic loader in ldd $gdb" >&2; exit 1; }
+mkdir -p "$dest/data"
+# shellcheck disable=SC2016  # $d is the wrapper's
+"$(dirname "$0")/../qemu/carry.sh" "$gdb" "$dest" 'PYTHONHOME=$d/python' -- '--data-directory=$d/data'
 
 # gdb links libpython and initialises it at start, then loads its own
 # Python package (the data directory's python/), which prints every
@@ -50,12 +45,3 @@ if [ -n "$pyver" ]; then
 		sed -n 's/.*is "\(.*\)"\./\1/p')
 	if [ -d "$datadir/python" ]; then cp -r "$datadir/python" "$dest/data/"; fi
 fi
-
-cat >"$dest/bin/gdb" <<WRAP
-#!/bin/sh
-# gdb from the host, run through its own loader and libraries (gdb-payload.sh).
-d=\$(cd "\$(dirname "\$0")/.." && pwd)
-PYTHONHOME=\$d/python exec "\$d/lib/$loader" --library-path "\$d/lib" "\$d/libexec/gdb" \\
-	--data-directory="\$d/data" "\$@"
-WRAP
-chmod +x "$dest/bin/gdb"
