@@ -229,6 +229,7 @@ echo "TAP version 13"; echo "1..1"
 case $c in
 skipped) echo "ok 1 global.$c # SKIP not here"; exit 0 ;;
 always) echo "not ok 1 global.$c"; exit 1 ;;
+racy) echo "# prog.c:1:racy:Expected the race lost"; echo "not ok 1 global.$c"; exit 1 ;;
 flaky) [ "$n" -ge 2 ] || { echo "not ok 1 global.$c"; exit 1; } ;;
 esac
 echo "ok 1 global.$c"
@@ -245,6 +246,15 @@ if [ "$(cat "$rt/prog.always")" = 3 ] && grep -q '^not ok 1 global.always$' "$rt
 else
 	fail "ksft-retry: $(cat "$rt/prog.always") tries; $(grep 'ok' "$rt/bad.tap" | tail -n 1)"
 fi
+# -k: a case that loses the known race on every try is a skip that says
+# so; one that fails some other way still fails.
+rm -f "$rt/prog.always"
+"$qemu/ksft-retry.sh" -k "race lost" "lost the race" 3 "$rt/prog" racy always >"$rt/racy.tap" 2>&1
+expect "ksft-retry -k: another failure still fails" 1 $?
+expect_grep "ksft-retry -k: the known race on every try is a skip" \
+	'^ok 1 global.racy # SKIP lost the race (all 3 tries)$' "$rt/racy.tap"
+expect_grep "ksft-retry -k: a failure without the signature is not ok" \
+	'^not ok 2 global.always$' "$rt/racy.tap"
 
 # payload.sh: entries carry their environment; merge adds files and entries.
 pl=$out/payload
