@@ -167,11 +167,11 @@ void afork__pool_put(struct afork_child *c);	/* never started a child */
 void afork__pool_disown(struct afork_child *c);	/* the handle is gone */
 size_t afork__pool_default_stack(void);
 /*
- * The stack size to ask for when @need bytes must fit: the smallest of
- * the default and its doublings (AFORK_POOL_CLASSES sizes), which the pool
- * keeps when free, or @need itself beyond them.
+ * The stack size to ask for when @need bytes must fit: the default if it
+ * is enough, else the smallest power of two up to AFORK_POOL_CLASS_MAX;
+ * the pool keeps free stacks of those sizes.  @need itself beyond that.
  */
-#define AFORK_POOL_CLASSES 3
+#define AFORK_POOL_CLASS_MAX (1024u * 1024)
 size_t afork__pool_class(size_t need);
 size_t afork__pool_round(size_t size);		/* 0 if out of range */
 void afork__pool_env(void);

@@ -85,30 +85,26 @@ void afork__pool_env(void)
 }
 
 /*
- * The sizes a free stack is kept at: the default, and its doublings up to
- * AFORK_POOL_CLASSES of them (spawn, popen and system ask for those,
- * afork__pool_class()).  Any other size is unmapped when done with.
+ * The sizes a free stack is kept at: the default, and the powers of two
+ * up to AFORK_POOL_CLASS_MAX, which is what afork__pool_class() hands out
+ * to spawn, popen and system.  Any other size is unmapped when done with.
  */
 static int pool_keeps(size_t stack_size)
 {
-	size_t s = default_stack;
-	int i;
-
-	for (i = 0; i < AFORK_POOL_CLASSES; i++, s *= 2)
-		if (stack_size == s)
-			return 1;
-	return 0;
+	return stack_size == default_stack ||
+	       (stack_size <= AFORK_POOL_CLASS_MAX &&
+		!(stack_size & (stack_size - 1)));
 }
 
 size_t afork__pool_class(size_t need)
 {
 	size_t s = afork__pool_default_stack();
-	int i;
 
-	for (i = 0; i < AFORK_POOL_CLASSES; i++, s *= 2)
-		if (need <= s)
-			return s;
-	return need;
+	if (need <= s)
+		return s;
+	for (s = page_size; s < need && s < AFORK_POOL_CLASS_MAX; s *= 2)
+		;
+	return s >= need ? s : need;
 }
 
 size_t afork__pool_default_stack(void)
@@ -142,16 +138,56 @@ static void busy_del(struct afork_child *c)
 	c->in_use = 0;
 }
 
+/* Unlink the free stack *pp into *unmap. */
+static void unlink_free(struct afork_child **pp, struct afork_child **unmap)
+{
+	struct afork_child *c = *pp;
+
+	*pp = c->next;
+	n_free--;
+	n_total--;
+	bytes_mapped -= c->map_size;
+	c->next = *unmap;
+	*unmap = c;
+}
+
+/* Keep at most @keep free stacks: the most recently freed (the list's head). */
+static void shrink_free(unsigned long keep, struct afork_child **unmap)
+{
+	struct afork_child **pp = &free_list;
+	unsigned long i;
+
+	for (i = 0; *pp && i < keep; i++)
+		pp = &(*pp)->next;
+	while (*pp)
+		unlink_free(pp, unmap);
+}
+
+/* Unmap the free stacks of sizes the pool no longer keeps. */
+static void drop_unkept(struct afork_child **unmap)
+{
+	struct afork_child **pp = &free_list;
+
+	while (*pp) {
+		if (pool_keeps((*pp)->stack_size))
+			pp = &(*pp)->next;
+		else
+			unlink_free(pp, unmap);
+	}
+}
+
 /*
  * A mapping is done with: keep it on the free list, or hand it back in
  * *unmap (a list the caller unmaps after dropping the lock).
  */
 static void recycle(struct afork_child *c, struct afork_child **unmap)
 {
-	if (n_free < max_free && pool_keeps(c->stack_size)) {
+	if (max_free && pool_keeps(c->stack_size)) {
 		c->next = free_list;
 		free_list = c;
 		n_free++;
+		/* The budget is one for all sizes: the least recently used go. */
+		shrink_free(max_free, unmap);
 	} else {
 		c->next = *unmap;
 		*unmap = c;
@@ -187,14 +223,7 @@ static void collect(struct afork_child **unmap)
 /* The first free stack goes onto *unmap, to be unmapped after the lock. */
 static void drop_free(struct afork_child **unmap)
 {
-	struct afork_child *c = free_list;
-
-	free_list = c->next;
-	n_free--;
-	n_total--;
-	bytes_mapped -= c->map_size;
-	c->next = *unmap;
-	*unmap = c;
+	unlink_free(&free_list, unmap);
 }
 
 static struct afork_child *take_free(size_t stack_size)
@@ -406,6 +435,7 @@ AFORK_API int afork_pool_trim(void)
 
 AFORK_API int afork_pool_set_stack_size(size_t size)
 {
+	struct afork_child *unmap = NULL;
 	size_t s;
 
 	afork__init();
@@ -416,18 +446,28 @@ AFORK_API int afork_pool_set_stack_size(size_t size)
 	}
 	pthread_mutex_lock(&pool_lock);
 	default_stack = s;
+	drop_unkept(&unmap);
 	pthread_mutex_unlock(&pool_lock);
+	unmap_list(unmap);
 	return 0;
 }
 
 AFORK_API int afork_pool_set_limits(unsigned long stacks, unsigned long free_kept)
 {
+	struct afork_child *unmap = NULL;
+
 	afork__init();
 	pthread_mutex_lock(&pool_lock);
 	if (stacks)
 		max_stacks = stacks;
 	if (free_kept)
 		max_free = free_kept;
+	/* Lower limits take effect at once on the free stacks. */
+	shrink_free(max_free, &unmap);
+	if (n_total > max_stacks)
+		shrink_free(n_free > n_total - max_stacks ?
+			    n_free - (n_total - max_stacks) : 0, &unmap);
 	pthread_mutex_unlock(&pool_lock);
+	unmap_list(unmap);
 	return 0;
 }

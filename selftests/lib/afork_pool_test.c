@@ -237,6 +237,94 @@ TEST_F(backend, pool_limit)
 	close(p[1]);
 }
 
+/*
+ * @n children of stack size @size (0: the default) at once, each blocked
+ * on a pipe until all exist, then reaped and freed: @n free stacks.
+ */
+static void burst(struct __test_metadata *_metadata, int n, size_t size)
+{
+	struct afork_child *c[16];
+	struct afork_opts o;
+	struct pipe_job j;
+	int p[2], i, st;
+
+	ASSERT_LE(n, 16);
+	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+	afork_opts_init(&o);
+	o.stack_size = size;
+	j.rfd = p[0];
+	j.ret = 0;
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, afork_start(&c[i], &o, child_read_exit, &j));
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(1, write(p[1], "x", 1));
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(afork_pid(c[i]), afork_wait(c[i], &st, 0));
+		afork_free(c[i]);
+	}
+	close(p[0]);
+	close(p[1]);
+}
+
+/* Lowering max_free unmaps the free stacks beyond it at once. */
+TEST_F(backend, pool_limits_shrink_free)
+{
+	struct afork_pool_stats ps = { .size = sizeof(ps) };
+
+	burst(_metadata, 8, 0);
+	ASSERT_EQ(0, afork_pool_stats(&ps));
+	ASSERT_GE(ps.stacks_free, 3ul);
+	ASSERT_EQ(0, afork_pool_set_limits(0, 2));
+	ASSERT_EQ(0, afork_pool_stats(&ps));
+	EXPECT_LE(ps.stacks_free, 2ul);
+	EXPECT_EQ(ps.stacks_total, ps.stacks_free + ps.stacks_busy);
+}
+
+/*
+ * The free budget is one for every size, and the least recently used
+ * stack makes way: after a burst of default stacks has filled it,
+ * children of another kept size (spawn's and popen's) reuse theirs.
+ */
+TEST_F(backend, pool_free_budget_lru)
+{
+	struct afork_pool_stats ps0 = { .size = sizeof(ps0) };
+	struct afork_pool_stats ps = { .size = sizeof(ps) };
+	struct afork_opts o;
+	int i, st;
+
+	ASSERT_EQ(0, afork_pool_set_limits(0, 4));
+	burst(_metadata, 4, 0);
+	ASSERT_EQ(0, afork_pool_stats(&ps0));
+	afork_opts_init(&o);
+	o.stack_size = 128 * 1024;
+	for (i = 0; i < 10; i++) {
+		struct afork_child *c;
+
+		ASSERT_EQ(0, afork_start(&c, &o, child_return, NULL));
+		ASSERT_EQ(afork_pid(c), afork_wait(c, &st, 0));
+		afork_free(c);
+	}
+	ASSERT_EQ(0, afork_pool_stats(&ps));
+	EXPECT_LE(ps.maps - ps0.maps,
+		  self->id == AFORK_BACKEND_VFORK ? 2ul : 1ul);
+	EXPECT_LE(ps.stacks_free, 4ul);
+}
+
+/* A new default size unmaps the free stacks of sizes no longer kept. */
+TEST_F(backend, pool_stack_size_change_drops_unkept)
+{
+	struct afork_pool_stats ps = { .size = sizeof(ps) };
+
+	ASSERT_EQ(0, afork_pool_set_stack_size(80 * 1024));
+	burst(_metadata, 4, 0);
+	ASSERT_EQ(0, afork_pool_stats(&ps));
+	ASSERT_GE(ps.stacks_free, 1ul);
+	ASSERT_EQ(0, afork_pool_set_stack_size(96 * 1024));
+	ASSERT_EQ(0, afork_pool_stats(&ps));
+	EXPECT_EQ(0ul, ps.stacks_free);
+	EXPECT_EQ(ps.stacks_total, ps.stacks_busy);
+}
+
 static int child_big_stack(void *p)
 {
 	volatile char buf[512 * 1024];

@@ -172,6 +172,27 @@ TEST_F(popenve, stack_reused)
 	EXPECT_GE(ps.reuses - ps0.reuses, 18ul);
 }
 
+/* The same with the smallest default stack (16 KiB), far below popen's. */
+TEST_F(popenve, stack_reused_small_default)
+{
+	char *argv[] = { "pv", "--pv", "exit", "0", NULL };
+	struct afork_pool_stats ps0 = { .size = sizeof(ps0) };
+	struct afork_pool_stats ps = { .size = sizeof(ps) };
+	int i;
+
+	ASSERT_EQ(0, afork_pool_set_stack_size(16 * 1024));
+	ASSERT_EQ(0, afork_pool_stats(&ps0));
+	for (i = 0; i < 20; i++) {
+		FILE *f = afork_popenve(helper_path(), argv, NULL, "r");
+
+		ASSERT_NE(NULL, f);
+		ASSERT_EQ(0, afork_pclose(f));
+	}
+	ASSERT_EQ(0, afork_pool_stats(&ps));
+	EXPECT_LE(ps.maps - ps0.maps,
+		  self->id == AFORK_BACKEND_VFORK ? 2ul : 1ul);
+}
+
 /* envp is the program's whole environment; NULL passes the caller's. */
 TEST_F(popenve, environment)
 {
