@@ -3,7 +3,8 @@
  * afork-popen-bench: how long does a popen call keep its caller?  popen of
  * a program that exits at once (/bin/true), from a parent holding SIZE MiB
  * of touched memory, by glibc's popen(), afork_popen() (which still runs
- * it through /bin/sh -c) and afork_popenve() (no shell).  The time is the
+ * it through /bin/sh -c) and afork_popenve() (no shell), beside the floor
+ * of such a call (floor_open() below).  The time is the
  * call's alone; the pclose that follows is timed apart.  Methods take
  * turns, one call each per round, so that they share the machine's state.
  *
@@ -13,6 +14,7 @@
  *   size_mib,method,backend,n,call_p50_us,call_p90_us,call_p99_us,pclose_p50_us
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,8 +30,69 @@
 
 #include "bench-time.h"
 
-enum { GLIBC, AFORK_POPEN, AFORK_POPENVE, NMETHODS };
-static const char *const names[NMETHODS] = { "popen", "afork_popen", "afork_popenve" };
+enum { GLIBC, AFORK_POPEN, AFORK_POPENVE, FLOOR, NMETHODS };
+static const char *const names[NMETHODS] = {
+	"popen", "afork_popen", "afork_popenve", "floor"
+};
+
+extern char **environ;
+
+/*
+ * The floor of any popen that returns at once with a stream and a child
+ * that only a wait naming it reaps: a pipe, a stdio stream, and afork_start()
+ * with AFORK_WAITPID | AFORK_NOSIGCHLD and a pidfd of a child that dup2s
+ * and execs.  No shield (so on the clone backends the exec'd program is
+ * an ordinary child again), no file actions, no list of open streams.
+ */
+struct floor_arg {
+	int wfd;
+	const char *prog;
+};
+
+static struct floor_arg floor_arg;	/* read by the child before its exec */
+static struct afork_child *floor_child;
+
+static int floor_fn(void *p)
+{
+	const struct floor_arg *a = p;
+	char *argv[] = { (char *)a->prog, NULL };
+
+	if (afork_child_dup2(a->wfd, 1) == 1)
+		afork_child_execve(a->prog, argv, environ);
+	afork_child_exit(127);
+}
+
+static FILE *floor_open(const char *prog)
+{
+	struct afork_opts o;
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC))
+		return NULL;
+	floor_arg.wfd = p[1];
+	floor_arg.prog = prog;
+	afork_opts_init(&o);
+	o.flags = AFORK_WAITPID | AFORK_NOSIGCHLD;
+	o.options = AFORK_OPT_PIDFD;
+	if (afork_start(&floor_child, &o, floor_fn, &floor_arg)) {
+		close(p[0]);
+		close(p[1]);
+		return NULL;
+	}
+	close(p[1]);
+	return fdopen(p[0], "r");
+}
+
+static int floor_close(FILE *f)
+{
+	int st = -1;
+
+	fclose(f);
+	if (afork_wait(floor_child, &st, 0) < 0)
+		st = -1;
+	afork_free(floor_child);
+	return st;
+}
 
 /* Nearest-rank percentile of n sorted samples, in µs. */
 static double pct(const uint64_t *v, int n, double p)
@@ -52,14 +115,23 @@ static FILE *open_one(int m, const char *prog)
 		return popen(prog, "r");
 	case AFORK_POPEN:
 		return afork_popen(prog, "r");
-	default:
+	case AFORK_POPENVE:
 		return afork_popenve(prog, argv, NULL, "r");
+	default:
+		return floor_open(prog);
 	}
 }
 
 static int close_one(int m, FILE *f)
 {
-	return m == GLIBC ? pclose(f) : afork_pclose(f);
+	switch (m) {
+	case GLIBC:
+		return pclose(f);
+	case FLOOR:
+		return floor_close(f);
+	default:
+		return afork_pclose(f);
+	}
 }
 
 /* The command line. */
