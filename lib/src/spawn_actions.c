@@ -17,16 +17,23 @@
 #define CLOSE_RANGE_CLOEXEC (1u << 2)
 #endif
 
-int afork__fd_valid(int fd)
+/* Are @a and @b both fds below the soft RLIMIT_NOFILE?  One getrlimit. */
+static int fds_valid(int a, int b)
 {
 	struct rlimit rl;
+	int hi = a > b ? a : b;
 
-	if (fd < 0)
+	if (a < 0 || b < 0)
 		return 0;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    (rlim_t)fd >= rl.rlim_cur)
+	    (rlim_t)hi >= rl.rlim_cur)
 		return 0;
 	return 1;
+}
+
+int afork__fd_valid(int fd)
+{
+	return fds_valid(fd, fd);
 }
 
 const struct spawn_actions *afork__spawn_actions(const afork_spawn_file_actions_t *fa)
@@ -144,7 +151,7 @@ AFORK_API int afork_spawn_file_actions_adddup2(afork_spawn_file_actions_t *fa,
 	struct spawn_action *a;
 	int err;
 
-	if (!afork__fd_valid(fd) || !afork__fd_valid(newfd))
+	if (!fds_valid(fd, newfd))
 		return EBADF;
 	a = add(fa, SPAWN_DUP2, NULL, &err);
 	if (!a)
