@@ -160,7 +160,7 @@ awk -v loop=77 -v hz=20000 -f "$here/stall-profile.awk" "$work/profile.ticks" "$
 	grep -q '^| running: .* fired for 33% of it | 75.0 | 21% |$' "$work/profile.md"
 ok $? "stall profile: a known trace splits into busy, timer, cpu, blocked and running"
 
-# The popen bench: three methods, every child exits 0, the report's verdict.
+# The popen bench: four methods, every child exits 0, the report's verdict.
 popen=$(dirname "$bin")/afork-popen-bench
 timeout 300 "$popen" --size 8 --iters 5 --out "$work/popen.csv" 2>"$work/popen.err"
 ok $? "afork-popen-bench exits 0 (every popen'd /bin/true exited 0)"
@@ -168,10 +168,10 @@ awk -F, '/^#/ || $1 == "size_mib" { next }
 	{ n++; seen[$2] = 1 }
 	!(NF == 8 && $1 == 8 && $4 == 5 && $5 > 0 && $5 <= $6 && $6 <= $7 && $8 > 0) {
 		print "# implausible: " $0; bad = 1 }
-	END { exit bad || n != 3 || !seen["popen"] || !seen["afork_popen"] || !seen["afork_popenve"] }' \
+	END { exit bad || n != 4 || !seen["popen"] || !seen["afork_popen"] || !seen["afork_popenve"] || !seen["floor"] }' \
 	"$work/popen.csv" &&
 	"$here/popen.sh" report "$work/popen.csv" "$work/popen" >/dev/null 2>&1 &&
 	grep -Eq '^Target: afork_popenve call .* [0-9.]+, (met|missed)\.$' "$work/popen/popen.md"
-ok $? "popen CSV: 3 methods, p50 <= p90 <= p99; the report gives the verdict"
+ok $? "popen CSV: 4 methods (the floor too), p50 <= p90 <= p99; the report gives the verdict"
 
 [ $failed -eq 0 ]

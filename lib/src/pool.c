@@ -102,7 +102,8 @@ size_t afork__pool_class(size_t need)
 
 	if (need <= s)
 		return s;
-	for (s = page_size; s < need && s < AFORK_POOL_CLASS_MAX; s *= 2)
+	/* Not page_size: the pool may not be set up yet (the first call). */
+	for (s = AFORK_STACK_MIN; s < need && s < AFORK_POOL_CLASS_MAX; s *= 2)
 		;
 	return s >= need ? s : need;
 }

@@ -11,6 +11,7 @@
 #include <libgen.h>
 #include <poll.h>
 #include <pthread.h>
+#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -69,6 +70,28 @@ static int pv_fds(void)
 	return 0;
 }
 
+/*
+ * The process's first call into the library is an afork_spawn() whose
+ * arguments need more than the default stack: 0 when it starts and reaps
+ * the child (it hung in the pool's size rounding before the pool was set
+ * up).
+ */
+static int pv_big_first(void)
+{
+	static char big[100 * 1024];
+	char *argv[] = { "true", big, NULL };
+	struct afork_child *c;
+	int st;
+
+	memset(big, 'x', sizeof(big) - 1);
+	if (afork_spawn(&c, NULL, "/bin/true", NULL, NULL, argv, environ))
+		return 1;
+	if (afork_wait(c, &st, 0) < 0)
+		return 1;
+	afork_free(c);
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
+}
+
 static int pv_main(int argc, char **argv)
 {
 	char buf[4096];
@@ -95,6 +118,8 @@ static int pv_main(int argc, char **argv)
 	}
 	if (!strcmp(argv[2], "sort"))
 		return pv_sort();
+	if (!strcmp(argv[2], "big-first"))
+		return pv_big_first();
 	if (!strcmp(argv[2], "fds"))
 		return pv_fds();
 	if (!strcmp(argv[2], "exit") && argc == 4)
@@ -186,6 +211,30 @@ TEST_F(popenve, stack_reused_small_default)
 	ASSERT_EQ(0, afork_pool_set_stack_size(16 * 1024));
 	EXPECT_LE(popen_cycle_maps(_metadata),
 		  self->id == AFORK_BACKEND_VFORK ? 2ul : 1ul);
+}
+
+/*
+ * A fresh process whose first library call is an afork_spawn() needing a
+ * stack above the default (the helper, run with posix_spawn): it finishes
+ * within 60 s and exits 0.
+ */
+TEST_F(popenve, first_call_big_spawn)
+{
+	char *argv[] = { "pv", "--pv", "big-first", NULL };
+	struct pollfd pfd = { .events = POLLIN };
+	pid_t pid;
+	int st;
+
+	ASSERT_EQ(0, posix_spawn(&pid, helper_path(), NULL, NULL, argv, environ));
+	pfd.fd = (int)syscall(__NR_pidfd_open, pid, 0);
+	ASSERT_GE(pfd.fd, 0);
+	EXPECT_EQ(1, poll(&pfd, 1, 60000));
+	if (pfd.revents != POLLIN)
+		kill(pid, SIGKILL);
+	close(pfd.fd);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
 }
 
 /* envp is the program's whole environment; NULL passes the caller's. */
